@@ -1,0 +1,12 @@
+/**
+ * Nautilus Registry core: the public entry of dist/registry.js. No `vscode` import anywhere below
+ * this folder (enforced by lint), so it runs in plain Node, in tests, in scripts and in other extensions.
+ */
+export { openRegistry } from './factory';
+export { RegistryError, REGISTRY_ERROR_CODES } from './errors';
+export type { RegistryErrorCode } from './errors';
+export { compareKeys, prefixEnd, parentOf, leafName, childOf, utf8Length } from './keys';
+export { MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, MAX_PAGE, BACKENDS, showKey } from './validation';
+export { redactUrl } from './redact';
+export type * from './types';
+export type { RegistryFileSystem } from './backends/sqliteFiles';
