@@ -72,7 +72,10 @@ export abstract class BaseRegistry implements RegistryStorage {
   protected abstract doRemovePrefix(prefix: string): Promise<number>;
   /** Throws NOT_FOUND / ALREADY_EXISTS. Keeps the expiry. */
   protected abstract doRename(from: string, to: string, overwrite: boolean): Promise<void>;
-  /** Throws ALREADY_EXISTS when a target outside `from` exists and overwrite is false. */
+  /**
+   * Checks every moved key with `movedKey` first (INVALID_KEY wins over a conflict), then throws
+   * ALREADY_EXISTS when a target outside `from` exists and overwrite is false. All or nothing.
+   */
   protected abstract doRenamePrefix(from: string, to: string, overwrite: boolean): Promise<number>;
   /** False when the key does not exist. */
   protected abstract doSetTtl(key: string, ttlMs: number | undefined): Promise<boolean>;

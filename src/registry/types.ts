@@ -1,4 +1,5 @@
 import type { RegistryErrorCode } from './errors';
+import type { RegistryFileSystem } from './backends/sqliteFiles';
 
 export interface StoreOptions {
   /** Time to live in milliseconds: a positive integer. Omitted: the key is permanent. */
@@ -156,7 +157,7 @@ export interface SqliteConfig extends CommonConfig {
   /** Where sql-wasm.wasm is; default: next to the running bundle, else from the sql.js package. */
   wasmPath?: string;
   /** The file-system seam; default: Node's fs. */
-  fileSystem?: import('./backends/sqliteFiles').RegistryFileSystem;
+  fileSystem?: RegistryFileSystem;
 }
 
 export interface PostgresConfig extends CommonConfig {
