@@ -1,8 +1,1037 @@
-import { RegistryError } from '../errors';
-import type { SqliteConfig, RegistryStorage } from '../types';
+/**
+ * The sqlite backend: a real SQLite database file, worked on in memory with sql.js (WASM).
+ *
+ * - The working copy is an in-memory sql.js database. Every change is also appended as one framed,
+ *   checksummed record to the journal `<file>.nautilus-log`, and a call resolves only once its
+ *   record is synced (fdatasync). Concurrent writers share one append and one sync (group commit),
+ *   so the cost of a durable write does not depend on the size of the registry.
+ * - When the journal passes `compactBytes` (and on close), the database is exported and atomically
+ *   written over `<file>` (temp, fsync, rename, fsync folder); the snapshot records the last journal
+ *   sequence number it holds, and the journal is then cut down to the records after it. Writers go
+ *   on during the write; they only wait for the export and for the short journal swap.
+ * - On open, the journal's records after the snapshot's sequence number are replayed; a record cut
+ *   short by a crash mid-append (never acknowledged) is dropped.
+ * - `<file>.nautilus-lock` keeps a second process (or a second open here) out: it gets LOCKED, or a
+ *   read-only registry with `readOnlyIfLocked`. Side files are never named -journal, -wal or -shm,
+ *   which SQLite itself would read.
+ * - A file that cannot be read is never overwritten: it is moved aside and CORRUPT says where.
+ * - If the journal cannot be written, the failing calls reject with UNAVAILABLE and the registry
+ *   refuses every further call (its memory may hold a change that is not on disk) until reopened.
+ *
+ * Every file access goes through the RegistryFileSystem seam (sqliteFiles.ts).
+ */
+import initSqlJs from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import { alreadyExists, BaseRegistry, movedKey, notFound } from '../base';
+import type { RawEntry } from '../base';
+import { describeCause, RegistryError } from '../errors';
+import { prefixEnd } from '../keys';
+import type { Entry, RegistryDescription, RegistryStorage, SqliteConfig } from '../types';
+import { configField } from '../validation';
+import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
+import { decodeOps, encodeHeader, encodePayload, frameRecord, HEADER_BYTES, JournalCorruption, parseJournal } from './sqliteJournal';
+import type { JournalOp } from './sqliteJournal';
+import { locateSqlWasm, nodeFileSystem, readSqlWasm } from './sqliteNodeFiles';
 
-// Placeholder until the backend lands.
+export const DEFAULT_COMPACT_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_LOCK_TIMEOUT_MS = 3000;
+export const JOURNAL_SUFFIX = '.nautilus-log';
+export const LOCK_SUFFIX = '.nautilus-lock';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS registry(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS registry_expires ON registry(expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS nautilus_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+
+// ---- the engine -----------------------------------------------------------------------------
+
+const engines = new Map<string, Promise<SqlJsStatic>>();
+
+/** sql.js, initialized once per process (per wasm file). */
+function loadEngine(wasmPath: string): Promise<SqlJsStatic> {
+  let engine = engines.get(wasmPath);
+  if (!engine) {
+    engine = (async () => {
+      const wasm = await readSqlWasm(wasmPath);
+      try {
+        return await initSqlJs({ wasmBinary: wasm as unknown as ArrayBuffer });
+      } catch (err) {
+        throw new RegistryError('UNAVAILABLE', `Cannot start the SQLite engine from ${wasmPath}: ${describeCause(err)}.`, { cause: err });
+      }
+    })();
+    engines.set(wasmPath, engine);
+    engine.catch(() => engines.delete(wasmPath));
+  }
+  return engine;
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) {
+    return parts[0];
+  }
+  let n = 0;
+  for (const p of parts) {
+    n += p.length;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function fromHex(hex: string): Uint8Array | undefined {
+  if (!/^[0-9a-f]{32}$/.test(hex)) {
+    return undefined;
+  }
+  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+}
+
+function newDbId(): Uint8Array {
+  const id = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(id);
+  return id;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function asText(v: SqlValue): string {
+  return typeof v === 'string' ? v : v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
+}
+
+function asExpiry(v: SqlValue): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** A file name suffix for files moved aside: `.corrupt-20261125T171502Z`. */
+function asideSuffix(): string {
+  return '.corrupt-' + new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Records that share one append and one sync. */
+class Batch {
+  readonly records: Uint8Array[] = [];
+  readonly seqs: number[] = [];
+  private settle?: { resolve(): void; reject(err: unknown): void };
+  private promise?: Promise<void>;
+
+  add(seq: number, record: Uint8Array): void {
+    this.seqs.push(seq);
+    this.records.push(record);
+  }
+  get done(): Promise<void> {
+    if (!this.promise) {
+      this.promise = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    }
+    return this.promise;
+  }
+  resolve(): void {
+    void this.done;
+    this.settle!.resolve();
+  }
+  reject(err: unknown): void {
+    void this.done;
+    this.settle!.reject(err);
+  }
+}
+
+interface Statements {
+  get: Statement;
+  expiry: Statement;
+  put: Statement;
+  del: Statement;
+  ttl: Statement;
+  /** [exclusive, inclusive] x [no end, end] */
+  scan: Statement[];
+  count: Statement[];
+  entries: Statement[];
+  delRange: Statement;
+  delFrom: Statement;
+  purge: Statement;
+  meta: Statement;
+  setMeta: Statement;
+}
+
+/** What loading the files produced. */
+interface Loaded {
+  db: Database;
+  dbId: Uint8Array;
+  snapshotSeq: number;
+  lastSeq: number;
+  /** The snapshot on disk must be rewritten (new file, or its schema was upgraded). */
+  needSnapshot: boolean;
+  /** Journal bytes to keep, or undefined to start a fresh one. */
+  journalKeep: number | undefined;
+  journalTorn: boolean;
+}
+
+// ---- the registry ---------------------------------------------------------------------------
+
+class SqliteRegistry extends BaseRegistry {
+  private st!: Statements;
+  private pending = new Batch();
+  private flushQueued = false;
+  /** Journal operations (flushes, the swap after compaction) run one after another on this chain. */
+  private chain: Promise<void> = Promise.resolve();
+  private compaction: Promise<void> | undefined;
+  /** While a compaction writes its snapshot: records appended with a sequence number after `captureAfter`. */
+  private capture: { after: number; records: Uint8Array[] } | undefined;
+  private compactAt: number;
+  private failure: RegistryError | undefined;
+
+  constructor(
+    config: SqliteConfig,
+    private readonly file: string,
+    private readonly files: RegistryFileSystem,
+    private db: Database,
+    private readonly dbId: Uint8Array,
+    private snapshotSeq: number,
+    private lastSeq: number,
+    private journalBytes: number,
+    private appender: FileAppender | undefined,
+    private readonly lock: FileLock | undefined,
+    /** Set when read-only: why (the LOCKED message). */
+    private readonly readOnlyReason: string | undefined,
+    private readonly compactBytes: number,
+  ) {
+    super(config);
+    this.compactAt = compactBytes;
+    this.prepare();
+  }
+
+  get logPath(): string {
+    return this.file + JOURNAL_SUFFIX;
+  }
+
+  describe(): RegistryDescription {
+    const d: RegistryDescription = {
+      backend: 'sqlite',
+      location: this.file,
+      readOnly: this.readOnlyReason !== undefined,
+      state: this.isClosed ? 'closed' : this.failure ? 'unavailable' : 'open',
+    };
+    if (this.readOnlyReason !== undefined) {
+      d.notes = [`Read-only: ${this.readOnlyReason}`];
+    } else if (this.failure) {
+      d.notes = [this.failure.message];
+    }
+    return d;
+  }
+
+  protected override checkOpen(): void {
+    super.checkOpen();
+    if (this.failure) {
+      throw this.failure;
+    }
+  }
+
+  private writable(): void {
+    if (this.readOnlyReason !== undefined) {
+      throw new RegistryError('LOCKED', `This registry is open read-only, so it cannot be changed. ${this.readOnlyReason}`);
+    }
+  }
+
+  // ---- statements ---------------------------------------------------------------------------
+
+  /** Sets the connection up and prepares the statements (again after every export, which frees them). */
+  private prepare(): void {
+    const db = this.db;
+    db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -16384');
+    const range = (inclusive: boolean, end: boolean) => `key ${inclusive ? '>=' : '>'} ?${end ? ' AND key < ?' : ''}`;
+    const variants = (make: (inclusive: boolean, end: boolean) => string) =>
+      [false, true].flatMap((end) => [false, true].map((inclusive) => db.prepare(make(inclusive, end))));
+    this.st = {
+      get: db.prepare('SELECT value, expires_at FROM registry WHERE key = ?'),
+      expiry: db.prepare('SELECT expires_at FROM registry WHERE key = ?'),
+      put: db.prepare(
+        'INSERT INTO registry(key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+      ),
+      del: db.prepare('DELETE FROM registry WHERE key = ?'),
+      ttl: db.prepare('UPDATE registry SET expires_at = ? WHERE key = ?'),
+      // index 0: exclusive, no end; 1: inclusive, no end; 2: exclusive, end; 3: inclusive, end
+      scan: variants((inc, end) => `SELECT key FROM registry WHERE ${range(inc, end)} AND ${LIVE} ORDER BY key LIMIT ?`),
+      count: [false, true].map((end) => db.prepare(`SELECT count(*) FROM registry WHERE ${range(true, end)} AND ${LIVE}`)),
+      entries: [false, true].map((end) =>
+        db.prepare(`SELECT key, value, expires_at FROM registry WHERE ${range(true, end)} AND ${LIVE} ORDER BY key`),
+      ),
+      delRange: db.prepare('DELETE FROM registry WHERE key >= ? AND key < ?'),
+      delFrom: db.prepare('DELETE FROM registry WHERE key >= ?'),
+      purge: db.prepare('DELETE FROM registry WHERE expires_at <= ?'),
+      meta: db.prepare('SELECT value FROM nautilus_meta WHERE name = ?'),
+      setMeta: db.prepare('INSERT OR REPLACE INTO nautilus_meta(name, value) VALUES (?, ?)'),
+    };
+  }
+
+  private row(stmt: Statement, params: SqlValue[]): SqlValue[] | undefined {
+    try {
+      stmt.bind(params);
+      return stmt.step() ? stmt.get() : undefined;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private run(stmt: Statement, params: SqlValue[]): void {
+    try {
+      stmt.bind(params);
+      stmt.step();
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  private rows(stmt: Statement, params: SqlValue[]): SqlValue[][] {
+    const out: SqlValue[][] = [];
+    try {
+      stmt.bind(params);
+      while (stmt.step()) {
+        out.push(stmt.get());
+      }
+    } finally {
+      stmt.reset();
+    }
+    return out;
+  }
+
+  /** Runs a read against the engine, turning an engine failure into UNAVAILABLE. */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (RegistryError.is(err)) {
+        throw err;
+      }
+      throw new RegistryError('UNAVAILABLE', `The sqlite registry ${this.file} failed to ${what}: ${describeCause(err)}.`, { cause: err });
+    }
+  }
+
+  /** The live row of a key; an expired one is dropped on the way (no journal record needed: it is invisible either way). */
+  private live(key: string, now = Date.now()): { value: string; expiresAt?: number } | undefined {
+    const r = this.row(this.st.get, [key]);
+    if (!r) {
+      return undefined;
+    }
+    const expiresAt = asExpiry(r[1]);
+    if (expiresAt !== undefined && expiresAt <= now) {
+      if (this.readOnlyReason === undefined) {
+        this.run(this.st.del, [key]);
+      }
+      return undefined;
+    }
+    return expiresAt === undefined ? { value: asText(r[0]) } : { value: asText(r[0]), expiresAt };
+  }
+
+  private isLive(key: string, now = Date.now()): boolean {
+    const r = this.row(this.st.expiry, [key]);
+    if (!r) {
+      return false;
+    }
+    const expiresAt = asExpiry(r[0]);
+    return expiresAt === undefined || expiresAt > now;
+  }
+
+  /** Applies changes to the in-memory database, all or nothing. Shared by live writes and replay. */
+  private apply(ops: readonly JournalOp[]): void {
+    const atomic = ops.length > 1;
+    if (atomic) {
+      this.db.run('BEGIN');
+    }
+    try {
+      for (const op of ops) {
+        switch (op[0]) {
+          case 'p':
+            this.run(this.st.put, [op[1], op[2], op[3]]);
+            break;
+          case 'd':
+            this.run(this.st.del, [op[1]]);
+            break;
+          case 'r': {
+            const end = prefixEnd(op[1]);
+            this.run(end === undefined ? this.st.delFrom : this.st.delRange, end === undefined ? [op[1]] : [op[1], end]);
+            break;
+          }
+          case 't':
+            this.run(this.st.ttl, [op[2], op[1]]);
+            break;
+        }
+      }
+      if (atomic) {
+        this.db.run('COMMIT');
+      }
+    } catch (err) {
+      if (atomic) {
+        try {
+          this.db.run('ROLLBACK');
+        } catch {
+          // the error below says what went wrong
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** Starts a compaction right away when the journal found on open is already large. */
+  afterOpen(): void {
+    this.maybeCompact();
+  }
+
+  // ---- durable writes -------------------------------------------------------------------------
+
+  /**
+   * Applies a change in memory and queues its journal record in the same synchronous step (so
+   * memory and journal see changes in the same order); resolves once the record is synced.
+   */
+  private commit(ops: readonly JournalOp[]): Promise<void> {
+    let payload: Uint8Array;
+    try {
+      payload = encodePayload(ops);
+      this.apply(ops);
+    } catch (err) {
+      // Nothing was applied.
+      throw new RegistryError('UNAVAILABLE', `The sqlite registry ${this.file} could not make the change: ${describeCause(err)}.`, { cause: err });
+    }
+    try {
+      const seq = this.lastSeq + 1;
+      this.pending.add(seq, frameRecord(seq, payload));
+      this.lastSeq = seq;
+    } catch (err) {
+      throw this.fail(err); // applied in memory but not journaled: stop serving
+    }
+    this.scheduleFlush();
+    return this.pending.done;
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.chain = this.chain.then(() => this.flush());
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.flushQueued = false;
+    const batch = this.pending;
+    if (batch.records.length === 0) {
+      return;
+    }
+    this.pending = new Batch();
+    if (this.failure) {
+      batch.reject(this.failure);
+      return;
+    }
+    const data = concat(batch.records);
+    try {
+      await this.appender!.append(data);
+      await this.appender!.sync();
+    } catch (err) {
+      batch.reject(this.fail(err));
+      return;
+    }
+    this.journalBytes += data.length;
+    if (this.capture) {
+      const after = this.capture.after;
+      batch.seqs.forEach((seq, i) => {
+        if (seq > after) {
+          this.capture!.records.push(batch.records[i]);
+        }
+      });
+    }
+    batch.resolve();
+    this.maybeCompact();
+  }
+
+  /** The journal cannot be written: reject, and refuse every further call until reopened. */
+  private fail(err: unknown): RegistryError {
+    if (!this.failure) {
+      this.failure = new RegistryError(
+        'UNAVAILABLE',
+        `Could not save a change to ${this.logPath}: ${describeCause(err)}. The change may or may not have been saved;` +
+          ' every change acknowledged before is safe. The registry stops here: fix the cause (e.g. free disk space) and open it again.',
+        { cause: err },
+      );
+      this.logger.error(this.failure.message);
+    }
+    return this.failure;
+  }
+
+  // ---- compaction -----------------------------------------------------------------------------
+
+  private maybeCompact(): void {
+    if (!this.compaction && !this.failure && !this.isClosed && this.journalBytes >= this.compactAt) {
+      this.compaction = this.compact().finally(() => (this.compaction = undefined));
+    }
+  }
+
+  /** The database as a file image holding every change up to `seq` (frees and re-prepares statements). */
+  private exportImage(seq: number): Uint8Array {
+    this.run(this.st.purge, [Date.now()]);
+    this.run(this.st.setMeta, ['journal_seq', String(seq)]);
+    try {
+      return this.db.export();
+    } finally {
+      this.prepare();
+    }
+  }
+
+  private async compact(): Promise<void> {
+    const seq = this.lastSeq;
+    const started = Date.now();
+    let image: Uint8Array;
+    try {
+      image = this.exportImage(seq);
+    } catch (err) {
+      this.logger.warn(`Compaction of ${this.file} failed while exporting: ${describeCause(err)}. The journal keeps every change.`);
+      this.compactAt = this.journalBytes * 2;
+      return;
+    }
+    this.capture = { after: seq, records: [] };
+    try {
+      await this.files.replace(this.file, image);
+    } catch (err) {
+      this.capture = undefined;
+      this.compactAt = this.journalBytes * 2;
+      this.logger.warn(`Compaction of ${this.file} failed: ${describeCause(err)}. The journal keeps every change; it will be tried again later.`);
+      return;
+    }
+    this.snapshotSeq = seq;
+    // Cut the journal down to the records after the snapshot; no append runs meanwhile.
+    const swap = this.chain.then(() => this.swapJournal());
+    this.chain = swap;
+    await swap;
+    this.logger.info(`Compacted ${this.file} (${image.length} bytes) in ${Date.now() - started} ms.`);
+  }
+
+  private async swapJournal(): Promise<void> {
+    const capture = this.capture;
+    this.capture = undefined;
+    if (!capture || this.failure) {
+      return;
+    }
+    const data = concat([encodeHeader(this.dbId), ...capture.records]);
+    try {
+      await this.files.replace(this.logPath, data);
+    } catch (err) {
+      // The old journal is still whole and in use: nothing is lost, it is just longer.
+      this.compactAt = this.journalBytes * 2;
+      this.logger.warn(`Could not shorten the journal ${this.logPath}: ${describeCause(err)}. It will be tried again later.`);
+      return;
+    }
+    const old = this.appender;
+    this.appender = undefined;
+    await old?.close().catch(() => undefined);
+    try {
+      this.appender = await this.files.openAppender(this.logPath);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.journalBytes = data.length;
+    this.compactAt = this.compactBytes;
+  }
+
+  // ---- primitives -----------------------------------------------------------------------------
+
+  protected async doStore(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    this.writable();
+    await this.commit([['p', key, value, ttlMs === undefined ? null : Date.now() + ttlMs]]);
+  }
+
+  protected async doRetrieveMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return this.guard('read', () => {
+      const now = Date.now();
+      return keys.map((k) => this.live(k, now)?.value);
+    });
+  }
+
+  protected async doInspect(key: string): Promise<RawEntry | undefined> {
+    return this.guard('read', () => this.live(key));
+  }
+
+  protected async doRemove(key: string): Promise<boolean> {
+    this.writable();
+    if (!this.guard('read', () => this.live(key))) {
+      return false;
+    }
+    await this.commit([['d', key]]);
+    return true;
+  }
+
+  protected async doContains(key: string): Promise<boolean> {
+    return this.guard('read', () => this.isLive(key));
+  }
+
+  protected async scanKeys(from: string, inclusive: boolean, prefix: string, limit: number): Promise<string[]> {
+    return this.guard('list keys', () => {
+      const end = prefixEnd(prefix);
+      const stmt = this.st.scan[(inclusive ? 1 : 0) + (end === undefined ? 0 : 2)];
+      const params: SqlValue[] = end === undefined ? [from, Date.now(), limit] : [from, end, Date.now(), limit];
+      const out: string[] = [];
+      try {
+        stmt.bind(params);
+        while (stmt.step()) {
+          out.push(asText(stmt.get()[0]));
+        }
+      } finally {
+        stmt.reset();
+      }
+      return out;
+    });
+  }
+
+  protected async doCount(prefix: string): Promise<number> {
+    return this.guard('count keys', () => {
+      const end = prefixEnd(prefix);
+      const r = this.row(this.st.count[end === undefined ? 0 : 1], end === undefined ? [prefix, Date.now()] : [prefix, end, Date.now()]);
+      return Number(r?.[0] ?? 0);
+    });
+  }
+
+  /** Live entries under a prefix, in order. */
+  private entriesUnder(prefix: string): { key: string; value: string; expiresAt: number | null }[] {
+    const end = prefixEnd(prefix);
+    const rows = this.rows(this.st.entries[end === undefined ? 0 : 1], end === undefined ? [prefix, Date.now()] : [prefix, end, Date.now()]);
+    return rows.map((r) => ({ key: asText(r[0]), value: asText(r[1]), expiresAt: asExpiry(r[2]) ?? null }));
+  }
+
+  protected async doStoreMany(entries: readonly Entry[]): Promise<void> {
+    this.writable();
+    const now = Date.now();
+    await this.commit(entries.map((e): JournalOp => ['p', e.key, e.value, e.ttlMs === undefined ? null : now + e.ttlMs]));
+  }
+
+  protected async doRemovePrefix(prefix: string): Promise<number> {
+    this.writable();
+    const n = await this.doCount(prefix);
+    if (n > 0) {
+      await this.commit([['r', prefix]]);
+    }
+    return n;
+  }
+
+  protected async doRename(from: string, to: string, overwrite: boolean): Promise<void> {
+    this.writable();
+    const now = Date.now();
+    const entry = this.guard('read', () => this.live(from, now));
+    if (!entry) {
+      throw notFound(from);
+    }
+    if (!overwrite && this.guard('read', () => this.isLive(to, now))) {
+      throw alreadyExists(to);
+    }
+    await this.commit([
+      ['d', from],
+      ['p', to, entry.value, entry.expiresAt ?? null],
+    ]);
+  }
+
+  protected async doRenamePrefix(from: string, to: string, overwrite: boolean): Promise<number> {
+    this.writable();
+    const entries = this.guard('read', () => this.entriesUnder(from));
+    if (entries.length === 0) {
+      return 0;
+    }
+    const moves = entries.map((e) => ({ ...e, target: movedKey(e.key, from, to) }));
+    if (!overwrite) {
+      const now = Date.now();
+      for (const m of moves) {
+        if (!m.target.startsWith(from) && this.guard('read', () => this.isLive(m.target, now))) {
+          throw alreadyExists(m.target);
+        }
+      }
+    }
+    await this.commit([['r', from], ...moves.map((m): JournalOp => ['p', m.target, m.value, m.expiresAt])]);
+    return moves.length;
+  }
+
+  protected async doSetTtl(key: string, ttlMs: number | undefined): Promise<boolean> {
+    this.writable();
+    const now = Date.now();
+    if (!this.guard('read', () => this.isLive(key, now))) {
+      return false;
+    }
+    await this.commit([['t', key, ttlMs === undefined ? null : now + ttlMs]]);
+    return true;
+  }
+
+  protected async doClose(): Promise<void> {
+    try {
+      if (this.readOnlyReason === undefined) {
+        await this.finishWrites();
+      }
+    } finally {
+      try {
+        this.db.close();
+      } finally {
+        await this.lock?.release();
+      }
+    }
+  }
+
+  /** Waits for queued writes and a running compaction, then folds the journal into the database file. */
+  private async finishWrites(): Promise<void> {
+    this.scheduleFlush();
+    await this.chain;
+    await this.compaction;
+    await this.chain;
+    try {
+      if (!this.failure && (this.lastSeq !== this.snapshotSeq || this.journalBytes > HEADER_BYTES)) {
+        const image = this.exportImage(this.lastSeq);
+        await this.files.replace(this.file, image);
+        this.snapshotSeq = this.lastSeq;
+      }
+      await this.appender?.close();
+      this.appender = undefined;
+      if (!this.failure) {
+        await this.files.remove(this.logPath); // the database file now holds everything
+      }
+    } catch (err) {
+      this.logger.warn(`Closing ${this.file}: could not fold the journal into the database (${describeCause(err)}). Nothing is lost: the journal is replayed on the next open.`);
+    } finally {
+      await this.appender?.close().catch(() => undefined);
+    }
+  }
+}
+
+// ---- opening --------------------------------------------------------------------------------
+
+function validateSqliteConfig(config: SqliteConfig): void {
+  configField.string(config, 'file');
+  configField.boolean(config, 'readOnlyIfLocked');
+  configField.integer(config, 'lockTimeoutMs', 0, 600_000);
+  configField.integer(config, 'compactBytes', 1, 2 ** 31);
+  configField.string(config, 'wasmPath', { optional: true });
+  const fsys = (config as { fileSystem?: unknown }).fileSystem;
+  if (fsys !== undefined) {
+    const needed = ['read', 'openAppender', 'replace', 'moveAside', 'remove', 'lock'];
+    const f = fsys as Record<string, unknown> | null;
+    const missing = typeof f === 'object' && f !== null ? needed.filter((m) => typeof f[m] !== 'function') : needed;
+    if (missing.length > 0) {
+      throw configField.error('fileSystem', `must implement ${needed.join(', ')} (missing: ${missing.join(', ')})`);
+    }
+  }
+}
+
+/** Checks the SQLite header; a problem is returned as text. */
+function sqliteHeaderProblem(bytes: Uint8Array): string | undefined {
+  const magic = 'SQLite format 3\u0000';
+  if (bytes.length < 100 || new TextDecoder('latin1').decode(bytes.subarray(0, 16)) !== magic) {
+    return 'it is not an SQLite database (no SQLite header)';
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rawPage = view.getUint16(16);
+  const pageSize = rawPage === 1 ? 65536 : rawPage;
+  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) {
+    return `its header is damaged (page size ${rawPage})`;
+  }
+  if (bytes.length % pageSize !== 0) {
+    return `it is ${bytes.length} bytes long, not a whole number of ${pageSize}-byte pages (cut short?)`;
+  }
+  const pages = view.getUint32(28);
+  if (view.getUint32(24) === view.getUint32(92) && pages * pageSize > bytes.length) {
+    return `it is cut short: its header says ${pages} pages of ${pageSize} bytes, the file holds ${bytes.length / pageSize}`;
+  }
+  return undefined;
+}
+
+class Unreadable extends Error {
+  constructor(
+    readonly which: 'database' | 'journal',
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefined, logBytes: Uint8Array | undefined): Loaded {
+  let db: Database;
+  let needSnapshot = false;
+  if (dbBytes === undefined || dbBytes.length === 0) {
+    if (logBytes !== undefined) {
+      throw new Unreadable('journal', `its database ${file} is missing, so its changes cannot be replayed`);
+    }
+    db = new SQL.Database();
+    needSnapshot = true;
+  } else {
+    const problem = sqliteHeaderProblem(dbBytes);
+    if (problem) {
+      throw new Unreadable('database', problem);
+    }
+    try {
+      db = new SQL.Database(dbBytes);
+    } catch (err) {
+      throw new Unreadable('database', `SQLite cannot open it (${describeCause(err)})`);
+    }
+    try {
+      const check = db.exec('PRAGMA quick_check');
+      const verdict = check[0]?.values.map((v) => String(v[0])) ?? [];
+      if (verdict.length !== 1 || verdict[0] !== 'ok') {
+        throw new Error(verdict.slice(0, 3).join('; ') || 'no result');
+      }
+    } catch (err) {
+      db.close();
+      throw new Unreadable('database', `SQLite finds it damaged (${describeCause(err)})`);
+    }
+  }
+  try {
+    // The schema: ours, an empty database, or a database of someone else (left alone).
+    const tables = db.exec("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+    const names = (tables[0]?.values ?? []).map((v) => String(v[0]));
+    const foreign = names.filter((n) => n !== 'registry' && n !== 'nautilus_meta');
+    if (!names.includes('registry') && foreign.length > 0) {
+      throw new RegistryError(
+        'INVALID_CONFIG',
+        `${file} is an SQLite database of another application (it holds ${foreign.slice(0, 5).join(', ')} but no registry table); it was left untouched. Choose another file.`,
+      );
+    }
+    if (names.includes('registry')) {
+      const cols = (db.exec('PRAGMA table_info(registry)')[0]?.values ?? []).map((v) => String(v[1]));
+      if (!cols.includes('key') || !cols.includes('value')) {
+        throw new RegistryError(
+          'INVALID_CONFIG',
+          `${file} has a table named registry without key and value columns (it has ${cols.join(', ')}); it was left untouched. Choose another file.`,
+        );
+      }
+      if (!cols.includes('expires_at')) {
+        db.run('ALTER TABLE registry ADD COLUMN expires_at INTEGER');
+        needSnapshot = true;
+      }
+    }
+    if (!names.includes('registry') || !names.includes('nautilus_meta')) {
+      needSnapshot = true;
+    }
+    db.run(SCHEMA);
+    const meta = (name: string) => {
+      const r = db.exec('SELECT value FROM nautilus_meta WHERE name = ?', [name]);
+      return r[0]?.values[0]?.[0];
+    };
+    let dbId = fromHex(String(meta('db_id') ?? ''));
+    if (!dbId) {
+      dbId = newDbId();
+      db.run('INSERT OR REPLACE INTO nautilus_meta(name, value) VALUES (?, ?)', ['db_id', toHex(dbId)]);
+      needSnapshot = true;
+    }
+    const seqText = meta('journal_seq');
+    const snapshotSeq = seqText === undefined ? 0 : Number(seqText);
+    if (!Number.isSafeInteger(snapshotSeq) || snapshotSeq < 0) {
+      throw new Unreadable('database', `its nautilus_meta table holds a bad journal_seq (${String(seqText)})`);
+    }
+    return { db, dbId, snapshotSeq, lastSeq: snapshotSeq, needSnapshot, journalKeep: undefined, journalTorn: false };
+  } catch (err) {
+    db.close();
+    if (err instanceof Unreadable || RegistryError.is(err)) {
+      throw err;
+    }
+    throw new Unreadable('database', `SQLite cannot read it (${describeCause(err)})`);
+  }
+}
+
+/** Opens (creating when missing) the sqlite registry described by `config`. */
 export async function openSqliteRegistry(config: SqliteConfig): Promise<RegistryStorage> {
-  void config;
-  throw new RegistryError('UNSUPPORTED', 'The sqlite backend is not available yet.');
+  validateSqliteConfig(config);
+  const file = config.file;
+  const logPath = file + JOURNAL_SUFFIX;
+  const files = config.fileSystem ?? nodeFileSystem();
+  const SQL = await loadEngine(locateSqlWasm(config.wasmPath));
+  let lock: FileLock | undefined;
+  let readOnlyReason: string | undefined;
+  try {
+    lock = await files.lock(file + LOCK_SUFFIX, config.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  } catch (err) {
+    if (RegistryError.is(err, 'LOCKED') && config.readOnlyIfLocked) {
+      readOnlyReason = err.message;
+    } else if (RegistryError.is(err)) {
+      throw err;
+    } else {
+      throw new RegistryError('UNAVAILABLE', `Cannot lock ${file}: ${describeCause(err)}.`, { cause: err });
+    }
+  }
+  const readOnly = readOnlyReason !== undefined;
+  try {
+    return await openLocked(config, SQL, files, file, logPath, lock, readOnlyReason, readOnly);
+  } catch (err) {
+    await lock?.release().catch(() => undefined);
+    if (RegistryError.is(err)) {
+      throw err;
+    }
+    throw new RegistryError('UNAVAILABLE', `Cannot open the registry ${file}: ${describeCause(err)}.`, { cause: err });
+  }
+}
+
+async function openLocked(
+  config: SqliteConfig,
+  SQL: SqlJsStatic,
+  files: RegistryFileSystem,
+  file: string,
+  logPath: string,
+  lock: FileLock | undefined,
+  readOnlyReason: string | undefined,
+  readOnly: boolean,
+): Promise<RegistryStorage> {
+  const logger = config.logger;
+  // The journal first, then the database: a compaction by another process in between can only
+  // make the database newer than the journal's start, never leave a gap.
+  const logBytes = await files.read(logPath);
+  const dbBytes = await files.read(file);
+
+  let loaded: Loaded;
+  let journalTorn = 0;
+  try {
+    loaded = loadFiles(SQL, file, dbBytes, logBytes);
+    if (logBytes !== undefined) {
+      let journal;
+      try {
+        journal = parseJournal(logBytes);
+      } catch (err) {
+        loaded.db.close();
+        throw err instanceof JournalCorruption ? new Unreadable('journal', err.reason) : err;
+      }
+      try {
+        if (!sameBytes(journal.dbId, loaded.dbId)) {
+          throw new Unreadable('journal', `it belongs to another database than ${file} (database id ${toHex(journal.dbId)}, expected ${toHex(loaded.dbId)})`);
+        }
+        const fresh = journal.records.filter((r) => r.seq > loaded.snapshotSeq);
+        if (fresh.length > 0 && fresh[0].seq !== loaded.snapshotSeq + 1) {
+          throw new Unreadable(
+            'journal',
+            `it continues at change ${fresh[0].seq} but the database holds changes up to ${loaded.snapshotSeq} only (changes are missing; was an older copy of the database put back?)`,
+          );
+        }
+        if (fresh.length > 0) {
+          replayInto(loaded.db, fresh.map((r) => r.payload));
+          loaded.lastSeq = fresh[fresh.length - 1].seq;
+        }
+      } catch (err) {
+        loaded.db.close();
+        if (err instanceof Unreadable) {
+          throw err;
+        }
+        throw new Unreadable('journal', `a change in it cannot be replayed (${describeCause(err)})`);
+      }
+      loaded.journalKeep = journal.goodLength;
+      journalTorn = journal.tornBytes;
+    }
+  } catch (err) {
+    if (!(err instanceof Unreadable)) {
+      throw err;
+    }
+    const path = err.which === 'database' ? file : logPath;
+    if (readOnly) {
+      throw new RegistryError(
+        'CORRUPT',
+        `The registry ${err.which} ${path} cannot be read: ${err.reason}. It was left in place because another process has it open.`,
+      );
+    }
+    const suffix = asideSuffix();
+    const moved = await files.moveAside(path, suffix);
+    let also = '';
+    if (err.which === 'database' && logBytes !== undefined) {
+      const movedLog = await files.moveAside(logPath, suffix);
+      also = ` Its journal was moved along to ${movedLog}.`;
+    }
+    const next =
+      err.which === 'database'
+        ? 'Opening the registry again starts an empty one; the moved file may be recoverable with SQLite tools.'
+        : `The database ${file} itself was not changed; opening the registry again continues from it (changes made after its last compaction are only in the moved journal).`;
+    throw new RegistryError('CORRUPT', `The registry ${err.which} ${path} cannot be read: ${err.reason}. It was moved to ${moved} and nothing was overwritten.${also} ${next}`);
+  }
+
+  const dbId = loaded.dbId;
+  let journalBytes = HEADER_BYTES;
+  let appender: FileAppender | undefined;
+  try {
+    if (!readOnly) {
+      if (loaded.needSnapshot) {
+        // New or upgraded database: write it first, then a fresh journal that goes with it.
+        loaded.db.run('INSERT OR REPLACE INTO nautilus_meta(name, value) VALUES (?, ?)', ['journal_seq', String(loaded.lastSeq)]);
+        await files.replace(file, loaded.db.export());
+        loaded.snapshotSeq = loaded.lastSeq;
+        await files.replace(logPath, encodeHeader(dbId));
+      } else if (logBytes === undefined) {
+        await files.replace(logPath, encodeHeader(dbId));
+      } else if (journalTorn > 0) {
+        logger?.warn(`${logPath}: dropped ${journalTorn} bytes of an interrupted write at its end (a change that was never acknowledged).`);
+        await files.replace(logPath, logBytes.subarray(0, loaded.journalKeep));
+        journalBytes = loaded.journalKeep!;
+      } else {
+        journalBytes = logBytes.length;
+      }
+      appender = await files.openAppender(logPath);
+    }
+  } catch (err) {
+    loaded.db.close();
+    throw new RegistryError('UNAVAILABLE', `Cannot prepare the registry files of ${file}: ${describeCause(err)}.`, { cause: err });
+  }
+  const registry = new SqliteRegistry(
+    config,
+    file,
+    files,
+    loaded.db,
+    dbId,
+    loaded.snapshotSeq,
+    loaded.lastSeq,
+    journalBytes,
+    appender,
+    lock,
+    readOnlyReason,
+    config.compactBytes ?? DEFAULT_COMPACT_BYTES,
+  );
+  registry.afterOpen();
+  return registry;
+}
+
+function replayInto(db: Database, payloads: readonly Uint8Array[]): void {
+  const put = db.prepare(
+    'INSERT INTO registry(key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+  );
+  const del = db.prepare('DELETE FROM registry WHERE key = ?');
+  const delRange = db.prepare('DELETE FROM registry WHERE key >= ? AND key < ?');
+  const delFrom = db.prepare('DELETE FROM registry WHERE key >= ?');
+  const ttl = db.prepare('UPDATE registry SET expires_at = ? WHERE key = ?');
+  db.run('BEGIN');
+  try {
+    for (const p of payloads) {
+      for (const op of decodeOps(p)) {
+        switch (op[0]) {
+          case 'p':
+            put.run([op[1], op[2], op[3]]);
+            break;
+          case 'd':
+            del.run([op[1]]);
+            break;
+          case 'r': {
+            const end = prefixEnd(op[1]);
+            if (end === undefined) {
+              delFrom.run([op[1]]);
+            } else {
+              delRange.run([op[1], end]);
+            }
+            break;
+          }
+          case 't':
+            ttl.run([op[2], op[1]]);
+            break;
+        }
+      }
+    }
+    db.run('COMMIT');
+  } catch (err) {
+    db.run('ROLLBACK');
+    throw err;
+  } finally {
+    for (const s of [put, del, delRange, delFrom, ttl]) {
+      s.free();
+    }
+  }
 }

@@ -1,21 +1,48 @@
 /**
  * The one seam through which the sqlite backend touches files: read, append, sync, atomic
- * replace, lock. The default implementation uses Node's fs; another (e.g. over
- * vscode.workspace.fs, where Node's fs does not exist) can be passed in the config.
+ * replace, lock, move aside. The default implementation (sqliteNodeFiles.ts) uses Node's fs;
+ * another (e.g. over vscode.workspace.fs, where Node's fs does not exist) can be passed in the
+ * config as `fileSystem`.
+ *
+ * Durability contract the backend relies on:
+ * - bytes given to `FileAppender.append` may be lost in a crash until `sync` resolves;
+ * - `replace` is atomic (after a crash the file holds either the old or the new content, whole)
+ *   and durable once it resolves (including the directory entry);
+ * - `lock` gives one holder at a time across processes.
  */
 export interface RegistryFileSystem {
   /** The whole file, or undefined when it does not exist. */
   read(path: string): Promise<Uint8Array | undefined>;
-  /** Appends bytes to the end of the file (creating it), without syncing. */
-  append(path: string, data: Uint8Array): Promise<void>;
-  /** Makes every byte appended to the file so far durable (fdatasync). */
-  sync(path: string): Promise<void>;
-  /** Writes the whole file to a temporary sibling, syncs it, renames it over `path`, syncs the folder. */
+  /** Opens a file for appending at its end (creating it when missing). */
+  openAppender(path: string): Promise<FileAppender>;
+  /**
+   * Writes the whole file to a temporary sibling, syncs it, renames it over `path` and syncs the
+   * folder: after a crash `path` holds either the old or the new content.
+   */
   replace(path: string, data: Uint8Array): Promise<void>;
-  /** Moves a file aside (e.g. a corrupt database); returns the new path. */
+  /** Moves a file aside (e.g. a corrupt database) to a new, unused name that starts with `path + suffix`; returns that name. */
   moveAside(path: string, suffix: string): Promise<string>;
   /** Deletes a file if it exists. */
   remove(path: string): Promise<void>;
-  /** Takes the exclusive writer lock for `path`; resolves to a release function, or throws LOCKED. */
-  lock(path: string, timeoutMs: number): Promise<() => Promise<void>>;
+  /**
+   * Takes the exclusive lock represented by the file `lockPath`, waiting up to `timeoutMs` for a
+   * live holder to let go and taking over a lock whose holder is gone. Throws a RegistryError
+   * LOCKED naming the holder when the time is up.
+   */
+  lock(lockPath: string, timeoutMs: number): Promise<FileLock>;
+}
+
+export interface FileAppender {
+  /** Appends bytes at the end of the file (not yet durable). */
+  append(data: Uint8Array): Promise<void>;
+  /** Makes every byte appended so far durable (fdatasync). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FileLock {
+  /** Who holds the lock, for messages (e.g. "process 1234 on host x"). */
+  readonly holder: string;
+  /** Lets go of the lock (only if it is still ours). */
+  release(): Promise<void>;
 }

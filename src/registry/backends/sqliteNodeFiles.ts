@@ -1,0 +1,336 @@
+/**
+ * The Node.js implementation of the sqlite backend's file seam (sqliteFiles.ts), and where the
+ * backend finds sql-wasm.wasm when it runs on Node.
+ */
+import { existsSync, readFileSync, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describeCause, RegistryError } from '../errors';
+import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
+
+function errCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function randomHex(bytes: number): string {
+  const b = new Uint8Array(bytes);
+  globalThis.crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) {
+    const { bytesWritten } = await fh.write(data, off, data.length - off);
+    off += bytesWritten;
+  }
+}
+
+/** fsync of a folder, so that a rename or a new file in it survives a crash. Not possible on Windows: skipped there. */
+async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    const code = errCode(err);
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EACCES' && code !== 'EINVAL') {
+      throw err;
+    }
+  } finally {
+    await fh?.close();
+  }
+}
+
+class NodeAppender implements FileAppender {
+  constructor(private readonly fh: FileHandle) {}
+  append(data: Uint8Array): Promise<void> {
+    return writeAll(this.fh, data);
+  }
+  sync(): Promise<void> {
+    return this.fh.datasync();
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+// ---- the lock file --------------------------------------------------------------------------
+
+interface LockInfo {
+  app: 'nautilus-registry';
+  pid: number;
+  host: string;
+  nonce: string;
+  since: string;
+  /** Linux: the boot the holder ran in, and its start time in clock ticks (to tell a reused pid). */
+  bootId?: string;
+  startTicks?: string;
+}
+
+function readSmall(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function procStartTicks(pid: number): string | undefined {
+  const stat = readSmall(`/proc/${pid}/stat`);
+  if (!stat) {
+    return undefined;
+  }
+  // Field 22 (starttime); fields after the command's closing parenthesis start at field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[19];
+}
+
+const bootId = process.platform === 'linux' ? readSmall('/proc/sys/kernel/random/boot_id') : undefined;
+
+function ownLockInfo(): LockInfo {
+  const info: LockInfo = { app: 'nautilus-registry', pid: process.pid, host: os.hostname(), nonce: randomHex(12), since: new Date().toISOString() };
+  const ticks = process.platform === 'linux' ? procStartTicks(process.pid) : undefined;
+  if (bootId && ticks) {
+    info.bootId = bootId;
+    info.startTicks = ticks;
+  }
+  return info;
+}
+
+function parseLock(text: string): LockInfo | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo>;
+    if (v && typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.nonce === 'string') {
+      return v as LockInfo;
+    }
+  } catch {
+    // not ours or cut short
+  }
+  return undefined;
+}
+
+/** False only when the holder is surely gone: same host and its pid is dead (or reused, or from before a reboot). */
+function holderAlive(info: LockInfo): boolean {
+  if (info.host !== os.hostname()) {
+    return true; // another machine sharing the folder: we cannot tell
+  }
+  if (info.bootId && bootId && info.bootId !== bootId) {
+    return false;
+  }
+  try {
+    process.kill(info.pid, 0);
+  } catch (err) {
+    if (errCode(err) === 'ESRCH') {
+      return false;
+    }
+  }
+  if (info.startTicks && info.bootId === bootId) {
+    const ticks = procStartTicks(info.pid);
+    if (ticks !== undefined && ticks !== info.startTicks) {
+      return false; // the pid now belongs to another process
+    }
+  }
+  return true;
+}
+
+function describeHolder(info: LockInfo | undefined): string {
+  if (!info) {
+    return 'an unknown process (the lock file cannot be read)';
+  }
+  if (info.pid === process.pid && info.host === os.hostname()) {
+    return `this process (pid ${info.pid}: the registry is already open here; close it first)`;
+  }
+  return `process ${info.pid} on host ${JSON.stringify(info.host)} (since ${info.since})`;
+}
+
+/** Creates the lock file with its content in one step; false when it already exists. */
+async function createExclusive(lockPath: string, content: string, nonce: string): Promise<boolean> {
+  const tmp = `${lockPath}.${nonce}.tmp`;
+  await fsp.writeFile(tmp, content);
+  try {
+    await fsp.link(tmp, lockPath); // atomic, fails when the lock exists: no half-written lock file
+    return true;
+  } catch (err) {
+    if (errCode(err) === 'EEXIST') {
+      return false;
+    }
+    // A file system without hard links: exclusive create, then write.
+    try {
+      await fsp.writeFile(lockPath, content, { flag: 'wx' });
+      return true;
+    } catch (err2) {
+      if (errCode(err2) === 'EEXIST') {
+        return false;
+      }
+      throw err2;
+    }
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Removes a stale lock, but only the one we looked at: it is renamed away first and checked, so
+ * that two processes taking over the same stale lock cannot remove each other's fresh one.
+ */
+async function takeOver(lockPath: string, staleText: string, nonce: string): Promise<void> {
+  const moved = `${lockPath}.stale-${nonce}`;
+  try {
+    await fsp.rename(lockPath, moved);
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') {
+      return;
+    }
+    throw err;
+  }
+  const text = await fsp.readFile(moved, 'utf8').catch(() => '');
+  if (text !== staleText) {
+    // Someone took the lock between our look and the rename: put theirs back.
+    await fsp.link(moved, lockPath).catch(() => undefined);
+  }
+  await fsp.rm(moved, { force: true });
+}
+
+async function takeLock(lockPath: string, timeoutMs: number): Promise<FileLock> {
+  await fsp.mkdir(path.dirname(lockPath), { recursive: true });
+  const mine = ownLockInfo();
+  const content = JSON.stringify(mine);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await createExclusive(lockPath, content, mine.nonce)) {
+      return {
+        holder: describeHolder(mine),
+        async release() {
+          const now = await fsp.readFile(lockPath, 'utf8').catch(() => undefined);
+          if (now !== undefined && parseLock(now)?.nonce === mine.nonce) {
+            await fsp.rm(lockPath, { force: true });
+          }
+        },
+      };
+    }
+    let text: string;
+    let mtimeMs: number;
+    try {
+      text = await fsp.readFile(lockPath, 'utf8');
+      mtimeMs = (await fsp.stat(lockPath)).mtimeMs;
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') {
+        continue; // released meanwhile
+      }
+      throw err;
+    }
+    const info = parseLock(text);
+    // A lock file that is not ours, or was cut short, is stale once it is older than 10 s.
+    const stale = info ? !holderAlive(info) : Date.now() - mtimeMs > 10_000;
+    if (stale) {
+      await takeOver(lockPath, text, mine.nonce);
+      continue;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const file = lockPath.replace(/\.nautilus-lock$/, '');
+      throw new RegistryError(
+        'LOCKED',
+        `The registry file ${file} is in use by ${describeHolder(info)}. Close the other window or program that uses it` +
+          ` and try again; if no such process is running, delete the lock file ${lockPath}.`,
+      );
+    }
+    await sleep(Math.min(50, left));
+  }
+}
+
+// ---- the file system ------------------------------------------------------------------------
+
+/** The seam over Node's fs. */
+export function nodeFileSystem(): RegistryFileSystem {
+  return {
+    async read(file) {
+      try {
+        const buf = await fsp.readFile(file);
+        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      } catch (err) {
+        if (errCode(err) === 'ENOENT') {
+          return undefined;
+        }
+        throw err;
+      }
+    },
+
+    async openAppender(file) {
+      return new NodeAppender(await fsp.open(file, 'a'));
+    },
+
+    async replace(file, data) {
+      const tmp = `${file}.nautilus-tmp-${randomHex(6)}`;
+      try {
+        const fh = await fsp.open(tmp, 'w');
+        try {
+          await writeAll(fh, data);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await fsp.rename(tmp, file);
+      } catch (err) {
+        await fsp.rm(tmp, { force: true }).catch(() => undefined);
+        throw err;
+      }
+      await syncDir(path.dirname(file));
+    },
+
+    async moveAside(file, suffix) {
+      let target = file + suffix;
+      for (let i = 1; existsSync(target); i++) {
+        target = `${file}${suffix}-${i}`;
+      }
+      await fsp.rename(file, target);
+      await syncDir(path.dirname(file));
+      return target;
+    },
+
+    async remove(file) {
+      await fsp.rm(file, { force: true });
+    },
+
+    lock: takeLock,
+  };
+}
+
+// ---- sql-wasm.wasm --------------------------------------------------------------------------
+
+/**
+ * Where sql-wasm.wasm is: the configured path; else next to the running bundle (dist/registry.js,
+ * where esbuild.mjs copies it); else in the sql.js package.
+ */
+export function locateSqlWasm(configured: string | undefined): string {
+  if (configured !== undefined) {
+    return configured;
+  }
+  const beside = path.join(__dirname, 'sql-wasm.wasm');
+  if (existsSync(beside)) {
+    return beside;
+  }
+  try {
+    return require.resolve('sql.js/dist/sql-wasm.wasm');
+  } catch (err) {
+    throw new RegistryError(
+      'UNAVAILABLE',
+      `Cannot find sql-wasm.wasm: it is neither next to ${__dirname} nor in the sql.js package (${describeCause(err)}). Set wasmPath in the sqlite configuration.`,
+      { cause: err },
+    );
+  }
+}
+
+export async function readSqlWasm(file: string): Promise<Uint8Array> {
+  try {
+    const buf = await fsp.readFile(file);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (err) {
+    throw new RegistryError('UNAVAILABLE', `Cannot read the SQLite engine ${file}: ${describeCause(err)}.`, { cause: err });
+  }
+}
