@@ -126,6 +126,7 @@ async function waitForHealth(url, child, logFile, timeoutMs) {
  * @param {string} o.folder       the workspace folder to open
  * @param {string} [o.runDir]     reuse a prepared run folder (default: a new one)
  * @param {object} [o.settings]   user settings on top of baseSettings
+ * @param {boolean} [o.keepSettings] keep an existing settings.json (a reused run folder)
  * @param {string[]} [o.vsix]     packaged extensions to install first
  * @param {boolean} [o.smokeTestDriver]  honour the extension-test payload (hides toasts)
  * @param {boolean} [o.workspaceTrust]   keep workspace trust on (default off = every folder trusted)
@@ -137,8 +138,15 @@ export async function startCodeServer(o) {
     throw new Error(`code-server is not installed (${codeServerBin}); run: node test/harness/install.mjs`);
   }
   const runDir = o.runDir ?? makeRunDir(o.name);
+  for (const sub of ['exts', 'xdg/config', 'xdg/data', 'xdg/cache', 'tmp']) {
+    mkdirSync(path.join(runDir, sub), { recursive: true });
+  }
   writeFileSync(path.join(runDir, 'cs-config.yaml'), '');
-  writeFileSync(path.join(runDir, 'ud', 'User', 'settings.json'), JSON.stringify({ ...baseSettings, ...o.settings }, null, 2));
+  const settingsFile = path.join(runDir, 'ud', 'User', 'settings.json');
+  if (!o.keepSettings || !existsSync(settingsFile)) {
+    mkdirSync(path.dirname(settingsFile), { recursive: true });
+    writeFileSync(settingsFile, JSON.stringify({ ...baseSettings, ...o.settings }, null, 2));
+  }
   for (const vsix of o.vsix ?? []) {
     installVsix(runDir, vsix);
   }

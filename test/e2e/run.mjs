@@ -1,0 +1,334 @@
+// UI end-to-end suite (`npm run test:e2e`): a newcomer's path through the PACKAGED extension in a
+// real VS Code. Packages the .vsix, installs it into a fresh code-server profile with
+// --install-extension, and drives Debian's Chromium with playwright-core; every request the browser
+// makes to a host other than 127.0.0.1 is aborted (and reported). Each step asserts what is on
+// screen and saves a screenshot to test-results/e2e/NN-name.png.
+//
+//   1 the view shows the empty-registry welcome
+//   2 Store Key from the palette; the key appears under team › api
+//   3 open the value in an editor, change it, save; the tree's preview follows
+//   4 reload the window; the key and its new value are still there
+//   5 import 1,000 keys from JSON; page with "Load more…"; filter by prefix
+//   6 remove a folder (the confirmation states the count); the keys are gone
+//   7 connect to PostgreSQL (password prompt), see the shared keys; an outside change shows up by itself
+//
+// Prints one line per step and `UI e2e suite: N passed, N failed`; exits non-zero on a failure.
+// Usage: node test/e2e/run.mjs [--keep] [--headed-slowmo <ms>]   VERBOSE=1 for the page's console
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { launchBrowser } from '../harness/browser.mjs';
+import { makeRunDir, startCodeServer } from '../harness/codeServer.mjs';
+import { makeLogger, repoRoot, testResultsDir } from '../harness/env.mjs';
+import { ensureRuntime } from '../harness/install.mjs';
+import { packageVsix } from '../../scripts/packageVsix.mjs';
+import { freshDatabase } from './postgres.mjs';
+import { Workbench, loadManifest } from './workbench.mjs';
+
+const log = makeLogger('e2e');
+const shotsDir = path.join(testResultsDir, 'e2e');
+const BULK = 1000;
+const PASSWORD = `e2e-${Date.now().toString(36)}-secret`;
+
+function bulkFile(dir) {
+  const data = {};
+  for (let i = 0; i < BULK; i++) {
+    data[`users/user-${String(i).padStart(4, '0')}`] = JSON.stringify({ id: i, name: `User ${i}`, active: i % 3 !== 0 });
+  }
+  const file = path.join(dir, 'users-1000.json');
+  writeFileSync(file, JSON.stringify(data, null, 2));
+  return file;
+}
+
+/** The setsize of the rows one level below a folder row (= the folder's loaded children). */
+async function childSetSize(wb, folderLabel) {
+  return wb.page.evaluate((label) => {
+    const rows = [...document.querySelectorAll('.part.sidebar .monaco-list-row')];
+    const folder = rows.find((r) => r.getAttribute('aria-label') === label);
+    if (!folder) {
+      return undefined;
+    }
+    const level = Number(folder.getAttribute('aria-level'));
+    const child = rows.find((r) => Number(r.getAttribute('aria-level')) === level + 1 && rows.indexOf(r) > rows.indexOf(folder));
+    return child ? Number(child.getAttribute('aria-setsize')) : 0;
+  }, folderLabel);
+}
+
+async function main() {
+  const t0 = Date.now();
+  ensureRuntime();
+  mkdirSync(shotsDir, { recursive: true });
+  for (const f of readdirSync(shotsDir)) {
+    if (f.endsWith('.png')) {
+      rmSync(path.join(shotsDir, f));
+    }
+  }
+  const manifest = loadManifest(repoRoot);
+  if (!manifest.container) {
+    throw new Error('package.json contributes no activity-bar view container yet');
+  }
+  const runDir = makeRunDir('e2e');
+  const vsix = packageVsix(path.join(runDir, 'nautilus-registry.vsix'));
+  const workspace = path.join(runDir, 'project');
+  mkdirSync(workspace);
+  writeFileSync(path.join(workspace, 'README.md'), '# A project\n\nA workspace for the Nautilus Registry UI tests.\n');
+  const importFile = bulkFile(workspace);
+
+  const server = await startCodeServer({
+    name: 'e2e',
+    runDir,
+    folder: workspace,
+    vsix: [vsix],
+    settings: { 'workbench.colorTheme': 'Default Dark Modern', 'window.commandCenter': true },
+  });
+  log(`code-server ${server.url} with ${path.basename(vsix)} installed (run folder ${path.relative(repoRoot, runDir)})`);
+  const browser = await launchBrowser(runDir, { viewport: { width: 1440, height: 900 } });
+  const { page } = browser;
+  const consoleErrors = [];
+  page.on('console', (m) => {
+    if (process.env.VERBOSE) {
+      console.log(`  [page ${m.type()}] ${m.text().slice(0, 300)}`);
+    }
+    if (m.type() === 'error') {
+      consoleErrors.push(m.text());
+    }
+  });
+  const wb = new Workbench(page, manifest, log);
+  const C = (id) => `${manifest.pkg.contributes.commands.find((c) => c.command.endsWith(`.${id}`))?.command ?? `nautilusRegistry.${id}`}`;
+  let db;
+  const results = [];
+
+  const steps = [
+    ['welcome', 'open the Nautilus Registry view: the empty-registry welcome is shown', async () => {
+      await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+      await wb.waitReady();
+      await wb.openView();
+      const welcome = wb.welcome();
+      await welcome.first().waitFor({ timeout: 30_000 });
+      const text = await welcome.first().innerText();
+      const buttons = (await welcome.first().locator('.monaco-button').allInnerTexts()).map((s) => s.trim());
+      log(`welcome: ${JSON.stringify(text.split('\n').filter(Boolean))}`);
+      if (!buttons.some((b) => /add key|store key/i.test(b)) || !buttons.some((b) => /import/i.test(b))) {
+        throw new Error(`welcome buttons are ${JSON.stringify(buttons)}; expected Add Key and Import`);
+      }
+      if ((await wb.rows().count()) !== 0) {
+        throw new Error(`the empty registry shows rows: ${JSON.stringify(await wb.rowLabels())}`);
+      }
+    }],
+    ['store-key', 'Store Key from the command palette; it appears under team › api', async () => {
+      await wb.runCommand(C('store'));
+      await wb.answer('team/api/url', { expect: /key/i });
+      await wb.answer('https://example.test', { expect: /value/i });
+      await wb.waitQuickInputClosed();
+      await wb.poll(async () => (await wb.row('Folder team/').count()) > 0, { what: 'folder team/ in the tree' });
+      await wb.expand('Folder team/');
+      await wb.expand('Folder team/api/');
+      const desc = await wb.poll(() => wb.rowDescription('Key team/api/url'), { what: 'key team/api/url with a preview' });
+      if (desc !== 'https://example.test') {
+        throw new Error(`preview of team/api/url is ${JSON.stringify(desc)}`);
+      }
+      await wb.row('Key team/api/url').click();
+    }],
+    ['edit-value', 'open the value in an editor, change it, save; the preview updates', async () => {
+      await wb.row('Key team/api/url').dblclick();
+      await wb.poll(async () => (await wb.editorText()).includes('https://example.test'), { what: 'the value in an editor' });
+      const tab = (await wb.activeTab().innerText()).trim();
+      log(`editor tab: ${JSON.stringify(tab)}`);
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.type('https://example.test/v2');
+      await page.keyboard.press('ControlOrMeta+S');
+      await wb.poll(async () => (await page.locator('.tabs-container .tab.active.dirty').count()) === 0, { what: 'the editor saved (not dirty)' });
+      await wb.poll(async () => (await wb.rowDescription('Key team/api/url')) === 'https://example.test/v2', { what: 'the tree preview to show the saved value' });
+    }],
+    ['reload', 'reload the window; the key and its new value are still there', async () => {
+      await page.reload();
+      await wb.waitReady();
+      await wb.openView();
+      await wb.poll(async () => (await wb.row('Folder team/').count()) > 0, { timeout: 30_000, what: 'folder team/ after the reload' });
+      await wb.expand('Folder team/');
+      await wb.expand('Folder team/api/');
+      const desc = await wb.poll(() => wb.rowDescription('Key team/api/url'), { what: 'key team/api/url after the reload' });
+      if (desc !== 'https://example.test/v2') {
+        throw new Error(`after the reload the preview is ${JSON.stringify(desc)}`);
+      }
+    }],
+    ['import-page-filter', `import ${BULK.toLocaleString('en')} keys; "Load more…"; filter by prefix`, async () => {
+      await wb.runCommand(C('import'));
+      // code-server's open dialog is the workbench's own: a quick input that takes a path.
+      await wb.answer(importFile, { expect: /json|import|open/i });
+      await wb.poll(async () => {
+        if (await wb.quickInput().isVisible()) {
+          await page.keyboard.press('Enter');
+          return false;
+        }
+        return (await wb.row('Folder users/').count()) > 0;
+      }, { timeout: 60_000, interval: 1000, what: 'folder users/ after the import' });
+      const toasts = await wb.toasts();
+      log(`toasts: ${JSON.stringify(toasts)}`);
+      await wb.expand('Folder users/');
+      const first = await wb.poll(() => childSetSize(wb, 'Folder users/'), { what: 'the first page of users/' });
+      await page.screenshot({ path: path.join(shotsDir, '05a-imported.png') });
+      // The last loaded row is "Load more…": go to the end of the tree and open it.
+      await wb.row('Folder users/').click();
+      await page.keyboard.press('End');
+      const more = wb.sidebar.locator('.monaco-list-row', { hasText: 'Load more' }).last();
+      await more.waitFor({ timeout: 10_000 });
+      await more.click();
+      const second = await wb.poll(async () => {
+        const n = await childSetSize(wb, 'Folder users/');
+        return n > first ? n : 0;
+      }, { what: '"Load more…" to add rows' });
+      log(`users/: ${first} rows, then ${second} after "Load more…"`);
+      if (!(first < BULK && second > first)) {
+        throw new Error(`paging: ${first} then ${second} rows of ${BULK}`);
+      }
+      await page.screenshot({ path: path.join(shotsDir, '05b-load-more.png') });
+      await wb.runCommand(C('filter'));
+      await wb.answer('users/user-09', { expect: /prefix|filter|search/i });
+      const labels = await wb.poll(async () => {
+        const l = await wb.rowLabels();
+        return l.length > 0 && l.every((x) => x.includes('users/user-09') || !x.startsWith('Key ')) && l.some((x) => x.startsWith('Key users/user-09')) ? l : undefined;
+      }, { what: 'the tree filtered to users/user-09' });
+      log(`filtered rows (first 3): ${JSON.stringify(labels.slice(0, 3))}, setsize ${await wb.rows().first().getAttribute('aria-setsize')}`);
+    }],
+    ['remove-folder', 'remove a folder (the confirmation states the count); the keys are gone', async () => {
+      await wb.runCommand(C('clearFilter'));
+      await wb.poll(async () => (await wb.row('Folder users/').count()) > 0, { what: 'the unfiltered tree' });
+      await wb.contextMenu('Folder users/', manifest.title(C('removeFolder')) ?? 'Remove Folder');
+      const dialog = wb.dialog();
+      await dialog.waitFor({ timeout: 10_000 });
+      const text = (await dialog.innerText()).replace(/\s+/g, ' ');
+      log(`confirmation: ${JSON.stringify(text)}`);
+      if (!/1,000|1000/.test(text)) {
+        throw new Error(`the confirmation does not state the count: ${text}`);
+      }
+      await page.screenshot({ path: path.join(shotsDir, '06a-confirm-remove.png') });
+      const primary = dialog.locator('.dialog-buttons .monaco-button').first();
+      log(`confirming with "${(await primary.innerText()).trim()}"`);
+      await primary.click();
+      await wb.poll(async () => (await wb.row('Folder users/').count()) === 0, { what: 'folder users/ to disappear' });
+      if ((await wb.row('Folder team/').count()) === 0) {
+        throw new Error('removing users/ also removed team/');
+      }
+    }],
+    ['postgres', 'point the settings at PostgreSQL, enter the password, see shared keys; an outside change shows up', async () => {
+      db = await freshDatabase(log);
+      if (db.skip) {
+        return { skip: db.skip };
+      }
+      // "Another client": the registry core (dist/registry.js) on its own pg connection.
+      const { openRegistry } = createRequire(import.meta.url)(path.join(repoRoot, 'dist', 'registry.js'));
+      const other = await openRegistry({ backend: 'postgres', url: db.url });
+      try {
+        await other.storeMany([
+          { key: 'shared/greeting', value: 'hello from the team' },
+          { key: 'shared/flags/beta', value: 'true' },
+          { key: 'shared/owner', value: 'platform-team@example.test' },
+        ]);
+        await wb.runCommand(C('connectPostgres'));
+        await wb.answer(db.url, { expect: /postgres|url|connection/i });
+        // Further prompts (schema, table) take their defaults; the password prompt gets the secret.
+        await wb.poll(async () => {
+          const text = await wb.quickInputText();
+          if (!(await wb.quickInput().isVisible())) {
+            return false;
+          }
+          if (/password/i.test(text)) {
+            return true;
+          }
+          await page.keyboard.press('Enter');
+          return false;
+        }, { timeout: 20_000, interval: 500, what: 'the password prompt' });
+        if ((await wb.quickInput().locator('input[type="password"]').count()) === 0) {
+          throw new Error('the password prompt does not hide what is typed');
+        }
+        await wb.answer(PASSWORD);
+        await wb.waitQuickInputClosed(20_000);
+        await wb.poll(async () => (await wb.row('Folder shared/').count()) > 0, { timeout: 30_000, what: 'the shared keys from PostgreSQL' });
+        await wb.expand('Folder shared/');
+        const before = await wb.poll(() => wb.rowDescription('Key shared/greeting'), { what: 'shared/greeting' });
+        if (before !== 'hello from the team') {
+          throw new Error(`shared/greeting shows ${JSON.stringify(before)}`);
+        }
+        await page.screenshot({ path: path.join(shotsDir, '07a-postgres.png') });
+        await other.store('shared/greeting', 'changed from outside');
+        await other.store('shared/added-outside', 'new key');
+        await wb.poll(async () => (await wb.rowDescription('Key shared/greeting')) === 'changed from outside', { timeout: 20_000, what: 'the outside change in the tree (no refresh)' });
+        await wb.poll(async () => (await wb.row('Key shared/added-outside').count()) > 0, { timeout: 20_000, what: 'the key added outside' });
+        // The password lives in secret storage only: not in any settings file.
+        for (const f of [path.join(runDir, 'ud', 'User', 'settings.json'), path.join(workspace, '.vscode', 'settings.json')]) {
+          if (existsSync(f) && readFileSync(f, 'utf8').includes(PASSWORD)) {
+            throw new Error(`the password was written to ${f}`);
+          }
+        }
+      } finally {
+        await other.close();
+      }
+    }],
+  ];
+
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      const [name, title, fn] = steps[i];
+      const n = i + 1;
+      const shot = path.join(shotsDir, `${String(n).padStart(2, '0')}-${name}.png`);
+      const blockedBy = results.find((r) => r.status === 'failed' && r.n < 7);
+      if (blockedBy && n < 7) {
+        results.push({ n, name, title, status: 'failed', error: `not run: step ${blockedBy.n} failed` });
+        console.log(`  ✘ ${n} ${title} — not run (step ${blockedBy.n} failed)`);
+        continue;
+      }
+      const ts = Date.now();
+      try {
+        const r = await fn();
+        const secs = ((Date.now() - ts) / 1000).toFixed(1);
+        if (r?.skip) {
+          results.push({ n, name, title, status: 'skipped', error: r.skip });
+          console.log(`  - ${n} ${title} — skipped: ${r.skip}`);
+        } else {
+          results.push({ n, name, title, status: 'passed' });
+          console.log(`  ✔ ${n} ${title} (${secs} s)`);
+        }
+      } catch (err) {
+        results.push({ n, name, title, status: 'failed', error: err.message });
+        console.log(`  ✘ ${n} ${title}\n      ${String(err.message).split('\n').join('\n      ')}`);
+      }
+      await page.screenshot({ path: shot }).catch((e) => log(`screenshot failed: ${e.message}`));
+    }
+  } finally {
+    if (browser.blocked.size) {
+      log(`aborted requests to hosts other than 127.0.0.1: ${[...browser.blocked].join(', ')}`);
+    } else {
+      log('every browser request went to 127.0.0.1');
+    }
+    if (consoleErrors.length && process.env.VERBOSE) {
+      log(`page console errors (${consoleErrors.length}), first 5: ${JSON.stringify(consoleErrors.slice(0, 5))}`);
+    }
+    await browser.close();
+    await server.stop();
+    if (db && !db.skip) {
+      await db.dispose().catch((e) => log(`could not clean up the database: ${e.message}`));
+    }
+  }
+  const passed = results.filter((r) => r.status === 'passed').length;
+  const failed = results.filter((r) => r.status === 'failed').length;
+  const skipped = results.filter((r) => r.status === 'skipped').length;
+  log(`screenshots in ${path.relative(repoRoot, shotsDir)}/`);
+  if (failed === 0 && !process.argv.includes('--keep')) {
+    rmSync(runDir, { recursive: true, force: true });
+  } else {
+    log(`run folder kept: ${path.relative(repoRoot, runDir)} (server log cs.log)`);
+  }
+  console.log(`UI e2e suite: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`[e2e] FAILED: ${err instanceof Error ? err.stack : err}`);
+    console.log('UI e2e suite: 0 passed, 1 failed');
+    process.exit(1);
+  },
+);

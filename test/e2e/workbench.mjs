@@ -1,0 +1,208 @@
+// Page helpers for the VS Code workbench (code-server 4.139 = Code 1.139) driven by playwright-core.
+// Selectors are the workbench's own DOM classes; commands are found by the titles in package.json
+// (resolved through package.nls.json), so the suite follows the manifest instead of copying it.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Titles of the extension's commands as the palette shows them ("Category: Title"). */
+export function loadManifest(repoRoot) {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const nlsFile = path.join(repoRoot, 'package.nls.json');
+  const nls = existsSync(nlsFile) ? JSON.parse(readFileSync(nlsFile, 'utf8')) : {};
+  const text = (s) => (typeof s === 'string' ? s.replace(/^%(.+)%$/, (m, k) => (typeof nls[k] === 'string' ? nls[k] : nls[k]?.message ?? m)) : s);
+  const commands = new Map();
+  for (const c of pkg.contributes?.commands ?? []) {
+    commands.set(c.command, { title: text(c.title), category: text(c.category) });
+  }
+  const containers = pkg.contributes?.viewsContainers?.activitybar ?? [];
+  const container = containers.find((c) => (pkg.contributes?.views?.[c.id] ?? []).length) ?? containers[0];
+  return {
+    pkg,
+    text,
+    container: container && { id: container.id, title: text(container.title) },
+    views: (pkg.contributes?.views?.[container?.id] ?? []).map((v) => ({ id: v.id, name: text(v.name) })),
+    paletteTitle(id) {
+      const c = commands.get(id);
+      if (!c) {
+        throw new Error(`package.json contributes no command ${id}`);
+      }
+      return c.category ? `${c.category}: ${c.title}` : c.title;
+    },
+    title(id) {
+      return commands.get(id)?.title;
+    },
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Workbench {
+  /** @param {import('playwright-core').Page} page */
+  constructor(page, manifest, log) {
+    this.page = page;
+    this.manifest = manifest;
+    this.log = log;
+  }
+
+  get sidebar() {
+    return this.page.locator('.part.sidebar');
+  }
+
+  /** Waits until the workbench shows its activity bar and the extension's icon in it. */
+  async waitReady(timeout = 90_000) {
+    await this.page.waitForSelector('.monaco-workbench .part.activitybar', { timeout });
+    await this.activityIcon().waitFor({ timeout });
+  }
+
+  activityIcon() {
+    return this.page.locator(`.part.activitybar .action-item .action-label[aria-label^="${this.manifest.container.title}"]`).first();
+  }
+
+  /** Shows the extension's view container in the side bar (clicking only when it is not shown). */
+  async openView() {
+    const item = this.page.locator('.part.activitybar .action-item', { has: this.activityIcon() }).first();
+    const checked = (await item.getAttribute('class'))?.includes('checked');
+    const sidebarVisible = await this.sidebar.isVisible();
+    if (!checked || !sidebarVisible) {
+      await this.activityIcon().click();
+    }
+    await this.sidebar.locator('.pane-header', { hasText: this.manifest.views[0].name }).first().waitFor({ timeout: 20_000 }).catch(() => {});
+  }
+
+  /** The welcome content of the view (viewsWelcome), when shown. */
+  welcome() {
+    return this.sidebar.locator('.welcome-view-content');
+  }
+
+  /** Rows of the side bar's tree. */
+  rows() {
+    return this.sidebar.locator('.monaco-list-row');
+  }
+
+  /** A tree row by its accessible label (the extension sets "Key a/b" and "Folder a/"). */
+  row(ariaLabel) {
+    return this.sidebar.locator(`.monaco-list-row[aria-label="${ariaLabel.replace(/"/g, '\\"')}"]`).first();
+  }
+
+  async rowDescription(ariaLabel) {
+    return (await this.row(ariaLabel).locator('.label-description').first().textContent({ timeout: 5000 }).catch(() => null))?.trim();
+  }
+
+  async rowLabels() {
+    return (await this.rows().evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''))).filter(Boolean);
+  }
+
+  /** Expands a folder row (a click toggles; only clicks when collapsed). */
+  async expand(ariaLabel) {
+    const row = this.row(ariaLabel);
+    await row.waitFor({ timeout: 20_000 });
+    if ((await row.getAttribute('aria-expanded')) !== 'true') {
+      await row.click();
+      await this.page.waitForFunction((el) => el.getAttribute('aria-expanded') === 'true', await row.elementHandle(), { timeout: 10_000 });
+    }
+  }
+
+  /** Clicks into the workbench so keyboard shortcuts reach it (not an input or a tree). */
+  async focusWorkbench() {
+    await this.page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } }).catch(() => {});
+  }
+
+  quickInput() {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** Runs a command from the palette (F1) by its manifest title, or any title for built-ins. */
+  async runCommand(idOrTitle) {
+    const title = idOrTitle.includes('.') && !idOrTitle.includes(' ') ? this.manifest.paletteTitle(idOrTitle) : idOrTitle;
+    await this.focusWorkbench();
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput().locator('input').first();
+    await input.waitFor({ timeout: 15_000 });
+    await input.fill(`>${title}`);
+    // Press Enter only once the *focused* row is this command: the filter is asynchronous.
+    const focused = this.quickInput().locator('.monaco-list-row.focused', { hasText: title });
+    try {
+      await focused.first().waitFor({ timeout: 10_000 });
+    } catch (err) {
+      const rows = await this.quickInput().locator('.monaco-list-row').allInnerTexts();
+      throw new Error(`palette has no focused row "${title}"; rows: ${JSON.stringify(rows.slice(0, 8))}`, { cause: err });
+    }
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Waits for an input box / quick pick, checks its prompt mentions `expect`, types `value`, Enter. */
+  async answer(value, { expect, timeout = 15_000 } = {}) {
+    const widget = this.quickInput();
+    const input = widget.locator('input').first();
+    await input.waitFor({ state: 'visible', timeout });
+    if (expect) {
+      await widget.filter({ hasText: expect }).first().waitFor({ timeout: 10_000 });
+    }
+    await input.fill(value);
+    await sleep(150);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Text of the input box's prompt/title/validation message. */
+  async quickInputText() {
+    return (await this.quickInput().innerText().catch(() => '')).trim();
+  }
+
+  async waitQuickInputClosed(timeout = 15_000) {
+    await this.quickInput().waitFor({ state: 'hidden', timeout });
+  }
+
+  /** The modal dialog (showWarningMessage with modal: true). */
+  dialog() {
+    return this.page.locator('.monaco-dialog-box');
+  }
+
+  /** Opens a tree row's context menu and picks an entry. */
+  async contextMenu(ariaLabel, entry) {
+    const row = this.row(ariaLabel);
+    await row.click({ button: 'right' });
+    const item = this.page.locator('.monaco-menu .action-item .action-label', { hasText: entry }).first();
+    try {
+      await item.waitFor({ timeout: 10_000 });
+    } catch (err) {
+      const items = await this.page.locator('.monaco-menu .action-item .action-label').allInnerTexts();
+      throw new Error(`context menu of ${ariaLabel} has no "${entry}"; items: ${JSON.stringify(items)}`, { cause: err });
+    }
+    await item.click();
+  }
+
+  /** Messages of the notification toasts currently shown. */
+  async toasts() {
+    return (await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map((s) => s.trim());
+  }
+
+  async clearToasts() {
+    await this.runCommand('Notifications: Clear All Notifications').catch(() => {});
+  }
+
+  /** The active editor's text (the visible lines of a small document). */
+  async editorText() {
+    return (await this.page.locator('.editor-instance .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+  }
+
+  activeTab() {
+    return this.page.locator('.tabs-container .tab.active').first();
+  }
+
+  async poll(fn, { timeout = 20_000, interval = 250, what = 'condition' } = {}) {
+    const deadline = Date.now() + timeout;
+    let last;
+    while (Date.now() < deadline) {
+      try {
+        last = await fn();
+        if (last) {
+          return last;
+        }
+      } catch (err) {
+        last = err;
+      }
+      await sleep(interval);
+    }
+    throw new Error(`timed out after ${timeout} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+  }
+}
