@@ -1,8 +1,891 @@
-import { RegistryError } from '../errors';
-import type { RedisConfig, RegistryStorage } from '../types';
+import { randomBytes } from 'node:crypto';
+import { createClient, ErrorReply } from 'redis';
+import { alreadyExists, BaseRegistry, movedKey, notFound } from '../base';
+import type { RawEntry } from '../base';
+import { describeCause, RegistryError } from '../errors';
+import { prefixEnd } from '../keys';
+import { redactSecrets, redactUrl } from '../redact';
+import type { Entry, RedisConfig, RegistryChange, RegistryDescription, RegistryStorage } from '../types';
+import { configField, MAX_KEY_BYTES, showKey, validateKey, validatePrefix } from '../validation';
+import type { LuaScript } from './redisScripts';
+import {
+  ADOPT,
+  COUNT_RANGE,
+  INSPECT,
+  REMOVE,
+  REMOVE_RANGE,
+  RENAME,
+  RENAME_PREFIX,
+  SCAN_RANGE,
+  SET_TTL,
+  STORE,
+} from './redisScripts';
 
-// Placeholder until the backend lands.
+type RedisClient = ReturnType<typeof createClient>;
+
+/** The channel Nautilus writers publish change messages to when the server has no keyspace notifications. */
+export function redisChangeChannel(db: number): string {
+  return `nautilus-registry:changes:${db}`;
+}
+
+/** The sorted set that orders the registry's keys; U+0000 never occurs in a registry key. */
+export function redisIndexKey(keyPrefix: string): string {
+  return `${keyPrefix}\u0000index`;
+}
+
+/** A literal string as a Redis glob (SCAN MATCH, PSUBSCRIBE): `* ? [ ] \` match only themselves. */
+export function redisGlobEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => '\\' + c);
+}
+
+const COUNT_CHUNK = 5_000;
+const SCAN_COUNT = 1_000;
+/** Changes naming more keys than this are announced as one 'clear'. */
+const MAX_NAMED_CHANGES = 1_000;
+/** Keyspace events that leave a string value under the key / that remove the key. */
+const STORE_EVENTS = new Set(['set', 'setrange', 'incrby', 'incrbyfloat', 'append', 'rename_to', 'copy_to', 'restore', 'move_to', 'expire', 'persist']);
+const REMOVE_EVENTS = new Set(['del', 'expired', 'evicted', 'rename_from', 'move_from']);
+
+interface ParsedConfig {
+  url: string;
+  display: string;
+  username?: string;
+  password?: string;
+  secrets: string[];
+  db: number;
+  keyPrefix: string;
+  connectTimeoutMs: number;
+  rescanIntervalMs: number;
+}
+
+function parseConfig(config: RedisConfig): ParsedConfig {
+  const raw = configField.string(config, 'url')!;
+  const password = configField.string(config, 'password', { optional: true, nonEmpty: false });
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw configField.error('url', `must be a URL like redis://host:6379/0 (got ${JSON.stringify(redactUrl(raw))})`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw configField.error('url', `must start with redis:// or rediss:// (got ${JSON.stringify(redactUrl(raw))})`);
+  }
+  if (!u.hostname) {
+    throw configField.error('url', `must name a host (got ${JSON.stringify(redactUrl(raw))})`);
+  }
+  const secrets: string[] = [];
+  const urlPassword = u.password ? decodeURIComponent(u.password) : undefined;
+  for (const s of [password, urlPassword, u.password]) {
+    if (s) {
+      secrets.push(s, encodeURIComponent(s));
+    }
+  }
+  const username = u.username ? decodeURIComponent(u.username) : undefined;
+  let db = configField.integer(config, 'db', 0, 1_000_000);
+  const path = u.pathname.replace(/^\/+/, '');
+  if (path !== '') {
+    if (!/^\d{1,7}$/.test(path)) {
+      throw configField.error('url', `may only end in a database number like /0 (got ${JSON.stringify(redactUrl(raw))})`);
+    }
+    if (db !== undefined && db !== Number(path)) {
+      throw configField.error('db', `(${db}) contradicts the database in url (${path})`);
+    }
+    db = Number(path);
+  }
+  db ??= 0;
+  const keyPrefix = configField.string(config, 'keyPrefix', { optional: true, nonEmpty: false }) ?? 'nautilus:';
+  try {
+    validatePrefix(keyPrefix, 'keyPrefix');
+  } catch (err) {
+    throw configField.error('keyPrefix', `is not usable: ${(err as Error).message.replace(/\.$/, '')}`);
+  }
+  const connectTimeoutMs = configField.integer(config, 'connectTimeoutMs', 100, 600_000) ?? 5_000;
+  const rescanIntervalMs = configField.integer(config, 'rescanIntervalMs', 0, 86_400_000) ?? 10_000;
+  // The client gets the URL without credentials; they go in separate options.
+  const bare = new URL(u.toString());
+  bare.username = '';
+  bare.password = '';
+  bare.pathname = '';
+  const display = `${redactUrl(raw).replace(/\/\d*$/, '')}/${db} keyPrefix ${JSON.stringify(keyPrefix)}`;
+  return {
+    url: bare.toString(),
+    display,
+    username,
+    password: password ?? urlPassword,
+    secrets,
+    db,
+    keyPrefix,
+    connectTimeoutMs,
+    rescanIntervalMs,
+  };
+}
+
+function isValidKey(key: string): boolean {
+  try {
+    validateKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Index of the first lone surrogate in s, or -1. */
+function loneSurrogate(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return i;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/**
+ * A lower bound for ZRANGE BYLEX. Redis compares UTF-8 bytes; a lone surrogate (possible in a
+ * caller's `after`) has no UTF-8 form, so it is replaced by the well-formed bound that selects
+ * exactly the keys compareKeys puts after it. Undefined: no key can follow.
+ */
+export function lexLowerBound(from: string, inclusive: boolean): string | undefined {
+  const at = loneSurrogate(from);
+  if (at < 0) {
+    return (inclusive ? '[' : '(') + from;
+  }
+  const c = from.charCodeAt(at);
+  const head = from.slice(0, at);
+  if (c <= 0xdbff) {
+    // A lone high surrogate sorts just before the code points it starts.
+    return '[' + head + String.fromCharCode(c, 0xdc00);
+  }
+  // A lone low surrogate sorts after every well-formed string that starts with `head`.
+  const end = prefixEnd(head);
+  return end === undefined ? undefined : '[' + end;
+}
+
+function lexUpperBound(prefix: string): string {
+  const end = prefixEnd(prefix);
+  return end === undefined ? '+' : '(' + end;
+}
+
+type FeedMode = 'keyspace' | 'channel';
+
+interface FeedItem {
+  change: RegistryChange;
+  /** Members to adopt into the index before the change is told. */
+  adopt?: string[];
+  /** Adopt by SCAN under this full Redis prefix before telling (another Nautilus with another keyPrefix moved keys). */
+  sweep?: string;
+}
+
+/** A change message on the shared channel (keys and prefixes are full Redis keys). */
+interface ChangeMessage {
+  /** Writer id. */
+  w: string;
+  /** Writer's keyPrefix. */
+  p: string;
+  op: 'store' | 'remove' | 'removePrefix' | 'rename' | 'renamePrefix' | 'many';
+  k?: string[];
+  x?: string;
+  f?: string;
+  t?: string;
+}
+
+/**
+ * The Redis backend. See redisScripts.ts for the data layout. One connection for commands, one
+ * for change notifications; both reconnect by themselves, and commands issued while the
+ * connection is down fail at once with UNAVAILABLE (no offline queue).
+ */
+export class RedisRegistry extends BaseRegistry {
+  readonly clientName: string;
+  private readonly id: string;
+  private readonly kp: string;
+  private readonly idx: string;
+  private readonly markerChannel: string;
+  private readonly changeChannel: string;
+  private client!: RedisClient;
+  private sub!: RedisClient;
+  private mode: FeedMode = 'channel';
+  private modeNote: string | undefined;
+  private ever = false;
+  private down = false;
+  private lastCause: unknown;
+  private recovering: Promise<void> | undefined;
+  private rescanTimer: NodeJS.Timeout | undefined;
+  private suppress = false;
+  private pendingFeed: FeedItem[] = [];
+  private feedScheduled = false;
+  private feedChain: Promise<void> = Promise.resolve();
+  private warnedInvalid = false;
+
+  private constructor(
+    config: RedisConfig,
+    private readonly cfg: ParsedConfig,
+  ) {
+    super(config);
+    this.id = randomBytes(8).toString('hex');
+    this.clientName = `nautilus-registry-${this.id}`;
+    this.kp = cfg.keyPrefix;
+    this.idx = redisIndexKey(cfg.keyPrefix);
+    this.markerChannel = `nautilus-registry:echo:${this.id}`;
+    this.changeChannel = redisChangeChannel(cfg.db);
+  }
+
+  static async open(config: RedisConfig): Promise<RedisRegistry> {
+    const r = new RedisRegistry(config, parseConfig(config));
+    try {
+      await r.connect();
+    } catch (err) {
+      await r.teardown();
+      throw err;
+    }
+    return r;
+  }
+
+  // ---- connection --------------------------------------------------------------------------
+
+  private redact(message: string): string {
+    return redactSecrets(message, this.cfg.secrets);
+  }
+
+  private async connect(): Promise<void> {
+    const cfg = this.cfg;
+    const reconnectStrategy = (retries: number, cause: Error): number | Error => {
+      this.lastCause = cause;
+      if (!this.ever || this.isClosed) {
+        return new Error('gave up');
+      }
+      return Math.min(50 * 2 ** retries, 1_000);
+    };
+    this.client = createClient({
+      url: cfg.url,
+      username: cfg.username,
+      password: cfg.password,
+      database: cfg.db,
+      name: this.clientName,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: cfg.connectTimeoutMs, reconnectStrategy },
+    });
+    this.client.on('error', (err: unknown) => this.onConnectionError(err));
+    this.client.on('ready', () => this.onReady());
+    try {
+      await this.client.connect();
+    } catch (err) {
+      throw this.connectError(this.lastCause ?? err);
+    }
+    this.sub = this.client.duplicate({ name: `${this.clientName}-sub` });
+    this.sub.on('error', (err: unknown) => this.onConnectionError(err));
+    this.sub.on('ready', () => this.onReady());
+    try {
+      await this.sub.connect();
+    } catch (err) {
+      throw this.connectError(this.lastCause ?? err);
+    }
+    this.ever = true;
+    await this.detectMode();
+    await this.subscribe();
+    await this.sweep(this.kp);
+    this.startRescan();
+  }
+
+  private connectError(err: unknown): RegistryError {
+    const cause = describeCause(err);
+    if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(cause)) {
+      return new RegistryError('INVALID_CONFIG', this.redact(`Redis at ${this.cfg.display} refused the credentials (${cause}); check the password.`), { cause: err });
+    }
+    return new RegistryError('UNAVAILABLE', this.redact(`Cannot connect to Redis at ${this.cfg.display}: ${cause}.`));
+  }
+
+  private onConnectionError(err: unknown): void {
+    if (!this.ever || this.isClosed) {
+      return;
+    }
+    this.lastCause = err;
+    if (!this.down) {
+      this.down = true;
+      this.logger.warn(this.redact(`Redis at ${this.cfg.display} is unavailable (${describeCause(err)}); reconnecting.`));
+    }
+  }
+
+  private onReady(): void {
+    if (!this.down || this.isClosed || !this.client.isReady || !this.sub?.isReady) {
+      return;
+    }
+    this.down = false;
+    this.logger.info(`Redis at ${this.redact(this.cfg.display)} is back.`);
+    const run = async () => {
+      // Changes may have been missed while the connection was down.
+      this.suppress = false;
+      try {
+        const before = this.mode;
+        await this.detectMode();
+        if (before !== this.mode) {
+          await this.sub.unsubscribe();
+          await this.sub.pUnsubscribe();
+          await this.subscribe();
+        }
+        await this.sweep(this.kp);
+      } catch (err) {
+        this.logger.warn(this.redact(`Redis recovery step failed: ${describeCause(err)}`));
+      }
+      if (!this.isClosed) {
+        this.emit({ kind: 'clear', origin: 'external' });
+      }
+    };
+    this.recovering = (this.recovering ?? Promise.resolve()).then(run);
+  }
+
+  /** Keyspace notifications when the server sends what we need (K plus generic and string events), else our channel. */
+  private async detectMode(): Promise<void> {
+    let flags: string | undefined;
+    try {
+      const reply = (await this.client.sendCommand(['CONFIG', 'GET', 'notify-keyspace-events'])) as unknown;
+      flags = readConfigValue(reply);
+    } catch (err) {
+      this.modeNote = `changes by non-Nautilus clients are found by rescanning (CONFIG GET refused: ${describeCause(err)})`;
+    }
+    if (flags !== undefined && flags.includes('K') && (flags.includes('A') || (flags.includes('g') && flags.includes('$')))) {
+      this.mode = 'keyspace';
+      this.modeNote = `change feed: keyspace notifications (notify-keyspace-events=${flags})`;
+    } else {
+      this.mode = 'channel';
+      if (flags !== undefined) {
+        this.modeNote = `change feed: channel ${this.changeChannel} (the server's notify-keyspace-events is "${flags}"; keys written by non-Nautilus clients show up within ${this.cfg.rescanIntervalMs || 'no'} ms rescans)`;
+      }
+    }
+  }
+
+  private async subscribe(): Promise<void> {
+    if (this.mode === 'keyspace') {
+      await this.sub.subscribe(this.markerChannel, (message: string) => {
+        this.suppress = message === 'b';
+      });
+      const prefix = `__keyspace@${this.cfg.db}__:`;
+      await this.sub.pSubscribe(`${prefix}${redisGlobEscape(this.kp)}*`, (event: string, channel: string) => {
+        this.onKeyspaceEvent(channel.slice(prefix.length), event);
+      });
+    } else {
+      await this.sub.subscribe(this.changeChannel, (message: string) => this.onChangeMessage(message));
+    }
+  }
+
+  private startRescan(): void {
+    if (this.cfg.rescanIntervalMs > 0) {
+      this.rescanTimer = setInterval(() => {
+        if (this.mode === 'channel' && !this.down && !this.isClosed && this.client.isReady) {
+          this.feedChain = this.feedChain.then(() => this.rescan());
+        }
+      }, this.cfg.rescanIntervalMs);
+      this.rescanTimer.unref();
+    }
+  }
+
+  /** The four notify arguments of a write script (see redisScripts.ts). */
+  private notifyArgs(message: () => Omit<ChangeMessage, 'w' | 'p'>): [string, string, string] {
+    if (this.mode === 'keyspace') {
+      return [this.markerChannel, 'b', 'e'];
+    }
+    return [this.changeChannel, '', JSON.stringify({ w: this.id, p: this.kp, ...message() })];
+  }
+
+  private async run<T>(what: string, f: () => Promise<T>): Promise<T> {
+    if (!this.client.isReady) {
+      throw this.unavailable(what, this.lastCause ?? new Error('not connected'));
+    }
+    try {
+      return await f();
+    } catch (err) {
+      throw this.mapError(what, err);
+    }
+  }
+
+  private unavailable(what: string, cause: unknown): RegistryError {
+    return new RegistryError(
+      'UNAVAILABLE',
+      this.redact(`Cannot ${what}: Redis at ${this.cfg.display} is unavailable (${describeCause(cause)}); the registry reconnects by itself, try again.`),
+    );
+  }
+
+  private mapError(what: string, err: unknown): RegistryError {
+    if (RegistryError.is(err)) {
+      return err;
+    }
+    if (this.isClosed) {
+      return new RegistryError('CLOSED', 'The redis registry is closed; open it again to use it.');
+    }
+    if (err instanceof ErrorReply) {
+      const msg = err.message;
+      const code = msg.startsWith('WRONGTYPE') ? 'CORRUPT' : msg.startsWith('NOPERM') ? 'UNSUPPORTED' : 'UNAVAILABLE';
+      return new RegistryError(code, this.redact(`Cannot ${what}: Redis at ${this.cfg.display} answered: ${msg}`));
+    }
+    return this.unavailable(what, err);
+  }
+
+  private async evalScript<T>(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<T> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return (await this.client.sendCommand(['EVALSHA', script.sha, ...tail])) as T;
+    } catch (err) {
+      if (err instanceof ErrorReply && err.message.startsWith('NOSCRIPT')) {
+        return (await this.client.sendCommand(['EVAL', script.source, ...tail])) as T;
+      }
+      throw err;
+    }
+  }
+
+  private full(key: string): string {
+    return this.kp + key;
+  }
+
+  // ---- change feed -------------------------------------------------------------------------
+
+  private onKeyspaceEvent(fullKey: string, event: string): void {
+    if (this.suppress || this.isClosed || !fullKey.startsWith(this.kp)) {
+      return;
+    }
+    const key = fullKey.slice(this.kp.length);
+    if (fullKey === this.idx) {
+      if (event === 'del') {
+        // Someone deleted the index: rebuild it from the value keys.
+        this.enqueue({ change: { kind: 'clear', origin: 'external' }, sweep: this.kp });
+      }
+      return;
+    }
+    if (!isValidKey(key)) {
+      return;
+    }
+    if (STORE_EVENTS.has(event)) {
+      this.enqueue({ change: { kind: 'store', key, origin: 'external' }, adopt: [key] });
+    } else if (REMOVE_EVENTS.has(event)) {
+      this.enqueue({ change: { kind: 'remove', key, origin: 'external' } });
+    }
+  }
+
+  private onChangeMessage(raw: string): void {
+    if (this.isClosed) {
+      return;
+    }
+    let m: ChangeMessage;
+    try {
+      m = JSON.parse(raw) as ChangeMessage;
+    } catch {
+      return;
+    }
+    if (m.w === this.id) {
+      return;
+    }
+    const sameIndex = m.p === this.kp;
+    const rel = (full: string | undefined): string | undefined =>
+      full !== undefined && full.startsWith(this.kp) && isValidKey(full.slice(this.kp.length)) ? full.slice(this.kp.length) : undefined;
+    /** How a full prefix relates to ours: the relative prefix, 'all' (covers everything of ours), or undefined. */
+    const relPrefix = (full: string | undefined): string | 'all' | undefined =>
+      full === undefined ? undefined : full.startsWith(this.kp) ? full.slice(this.kp.length) || 'all' : this.kp.startsWith(full) ? 'all' : undefined;
+    const clear: RegistryChange = { kind: 'clear', origin: 'external' };
+    switch (m.op) {
+      case 'store':
+      case 'remove':
+        for (const full of m.k ?? []) {
+          const key = rel(full);
+          if (key !== undefined) {
+            this.enqueue(
+              m.op === 'store'
+                ? { change: { kind: 'store', key, origin: 'external' }, adopt: sameIndex ? undefined : [key] }
+                : { change: { kind: 'remove', key, origin: 'external' } },
+            );
+          }
+        }
+        break;
+      case 'many':
+        if (m.k) {
+          const keys = m.k.map(rel).filter((k): k is string => k !== undefined);
+          keys.forEach((key, i) =>
+            this.enqueue({ change: { kind: 'store', key, origin: 'external' }, adopt: sameIndex || i > 0 ? undefined : keys }),
+          );
+        } else {
+          const p = relPrefix(m.x);
+          if (p !== undefined) {
+            this.enqueue({ change: clear, sweep: sameIndex ? undefined : this.kp });
+          }
+        }
+        break;
+      case 'removePrefix': {
+        const p = relPrefix(m.x);
+        if (p === 'all') {
+          this.enqueue({ change: clear });
+        } else if (p !== undefined) {
+          this.enqueue({ change: { kind: 'removePrefix', prefix: p, origin: 'external' } });
+        }
+        break;
+      }
+      case 'rename': {
+        const from = rel(m.f);
+        const to = rel(m.t);
+        if (from !== undefined && to !== undefined) {
+          this.enqueue({ change: { kind: 'rename', from, to, origin: 'external' }, adopt: sameIndex ? undefined : [to] });
+        } else if (from !== undefined) {
+          this.enqueue({ change: { kind: 'remove', key: from, origin: 'external' } });
+        } else if (to !== undefined) {
+          this.enqueue({ change: { kind: 'store', key: to, origin: 'external' }, adopt: sameIndex ? undefined : [to] });
+        }
+        break;
+      }
+      case 'renamePrefix': {
+        const from = relPrefix(m.f);
+        const to = relPrefix(m.t);
+        if (sameIndex && from !== undefined && from !== 'all' && to !== undefined && to !== 'all') {
+          this.enqueue({ change: { kind: 'rename', from, to, prefix: from, origin: 'external' } });
+        } else if (from !== undefined || to !== undefined) {
+          this.enqueue({ change: clear, sweep: sameIndex ? undefined : m.t });
+        }
+        break;
+      }
+    }
+  }
+
+  private enqueue(item: FeedItem): void {
+    this.pendingFeed.push(item);
+    if (this.feedScheduled) {
+      return;
+    }
+    this.feedScheduled = true;
+    setImmediate(() => {
+      this.feedScheduled = false;
+      const batch = this.pendingFeed;
+      this.pendingFeed = [];
+      this.feedChain = this.feedChain.then(() => this.deliver(batch));
+    });
+  }
+
+  /** Adopts what the batch needs into the index, then tells the listeners, in order. */
+  private async deliver(batch: FeedItem[]): Promise<void> {
+    if (this.isClosed) {
+      return;
+    }
+    const adopt = new Set<string>();
+    const sweeps = new Set<string>();
+    for (const item of batch) {
+      item.adopt?.forEach((k) => adopt.add(k));
+      if (item.sweep !== undefined) {
+        sweeps.add(item.sweep);
+      }
+    }
+    try {
+      if (adopt.size > 0) {
+        await this.adopt([...adopt]);
+      }
+      for (const p of sweeps) {
+        await this.sweep(p);
+      }
+    } catch (err) {
+      this.logger.warn(this.redact(`Could not index keys written by another client: ${describeCause(err)}`));
+    }
+    let clears = 0;
+    for (const item of batch) {
+      if (this.isClosed) {
+        return;
+      }
+      // One 'clear' says it all: skip repeated ones in a batch.
+      if (item.change.kind === 'clear' && clears++ > 0) {
+        continue;
+      }
+      this.emit(item.change);
+    }
+  }
+
+  /** Adopts keys other clients wrote since the last look, and tells about them. */
+  private async rescan(): Promise<void> {
+    let added: string[];
+    try {
+      added = await this.sweep(this.kp);
+    } catch (err) {
+      this.logger.warn(this.redact(`Could not look for keys written by other clients: ${describeCause(err)}`));
+      return;
+    }
+    if (this.isClosed || added.length === 0) {
+      return;
+    }
+    if (added.length > MAX_NAMED_CHANGES) {
+      this.emit({ kind: 'clear', origin: 'external' });
+    } else {
+      added.forEach((key) => this.emit({ kind: 'store', key, origin: 'external' }));
+    }
+  }
+
+  private async adopt(members: string[]): Promise<string[]> {
+    const added: string[] = [];
+    for (let i = 0; i < members.length; i += SCAN_COUNT) {
+      const chunk = members.slice(i, i + SCAN_COUNT);
+      added.push(...(await this.evalScript<string[]>(ADOPT, [this.idx], [this.kp, ...chunk])));
+    }
+    return added;
+  }
+
+  /**
+   * Adopts into the index every string key under the full Redis prefix `fullPrefix` that other
+   * clients wrote (SCAN; the prefix is matched literally). Returns the members added.
+   */
+  private async sweep(fullPrefix: string): Promise<string[]> {
+    if (!fullPrefix.startsWith(this.kp) && !this.kp.startsWith(fullPrefix)) {
+      return [];
+    }
+    const match = redisGlobEscape(fullPrefix.length > this.kp.length ? fullPrefix : this.kp) + '*';
+    const added: string[] = [];
+    let invalid = 0;
+    let example = '';
+    let cursor = '0';
+    do {
+      const reply = (await this.client.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', String(SCAN_COUNT), 'TYPE', 'string'])) as [string, string[]];
+      cursor = String(reply[0]);
+      const members: string[] = [];
+      for (const full of reply[1]) {
+        const key = full.slice(this.kp.length);
+        if (isValidKey(key)) {
+          members.push(key);
+        } else {
+          invalid++;
+          example ||= key;
+        }
+      }
+      if (members.length > 0) {
+        added.push(...(await this.adopt(members)));
+      }
+    } while (cursor !== '0');
+    if (invalid > 0 && !this.warnedInvalid) {
+      this.warnedInvalid = true;
+      this.logger.warn(
+        this.redact(`${invalid} Redis key(s) under ${JSON.stringify(this.kp)} are not valid registry keys (e.g. ${showKey(example)}) and are not shown.`),
+      );
+    }
+    return added;
+  }
+
+  // ---- primitives --------------------------------------------------------------------------
+
+  describe(): RegistryDescription {
+    const state = this.isClosed ? 'closed' : this.client?.isReady && !this.down ? 'open' : 'unavailable';
+    const d: RegistryDescription = { backend: 'redis', location: this.redact(this.cfg.display), readOnly: false, state };
+    if (this.modeNote) {
+      d.notes = [this.redact(this.modeNote)];
+    }
+    return d;
+  }
+
+  protected async doStore(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    const full = this.full(key);
+    await this.run(`store ${showKey(key)}`, () =>
+      this.evalScript(STORE, [full, this.idx], [...this.notifyArgs(() => ({ op: 'store', k: [full] })), value, key, ttlMs === undefined ? '' : String(ttlMs)]),
+    );
+  }
+
+  protected async doRetrieveMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    const reply = await this.run(keys.length === 1 ? `retrieve ${showKey(keys[0])}` : `retrieve ${keys.length} keys`, () =>
+      this.client.sendCommand(['MGET', ...keys.map((k) => this.full(k))]),
+    );
+    return (reply as unknown as (string | null)[]).map((v) => (v === null ? undefined : String(v)));
+  }
+
+  protected async doInspect(key: string): Promise<RawEntry | undefined> {
+    const reply = await this.run(`inspect ${showKey(key)}`, () => this.evalScript<[string, number] | null>(INSPECT, [this.full(key)], []));
+    if (!reply) {
+      return undefined;
+    }
+    const pttl = Number(reply[1]);
+    return pttl >= 0 ? { value: String(reply[0]), expiresAt: Date.now() + pttl } : { value: String(reply[0]) };
+  }
+
+  protected async doRemove(key: string): Promise<boolean> {
+    const full = this.full(key);
+    const n = await this.run(`remove ${showKey(key)}`, () =>
+      this.evalScript<number>(REMOVE, [full, this.idx], [...this.notifyArgs(() => ({ op: 'remove', k: [full] })), key]),
+    );
+    return Number(n) > 0;
+  }
+
+  protected async doContains(key: string): Promise<boolean> {
+    const n = await this.run(`look up ${showKey(key)}`, () => this.client.sendCommand(['EXISTS', this.full(key)]));
+    return Number(n) > 0;
+  }
+
+  protected async scanKeys(from: string, inclusive: boolean, prefix: string, limit: number): Promise<string[]> {
+    const min = lexLowerBound(from, inclusive);
+    if (min === undefined) {
+      return [];
+    }
+    const reply = await this.run('list keys', () =>
+      this.evalScript<string[]>(SCAN_RANGE, [this.idx], [this.kp, min, lexUpperBound(prefix), String(limit)]),
+    );
+    return reply.map(String);
+  }
+
+  protected async doCount(prefix: string): Promise<number> {
+    return this.run('count keys', async () => {
+      let min = '[' + prefix;
+      if (prefix === '') {
+        min = '-';
+      }
+      const max = lexUpperBound(prefix);
+      let total = 0;
+      for (;;) {
+        const [n, last] = await this.evalScript<[number, string | null]>(COUNT_RANGE, [this.idx], [this.kp, min, max, String(COUNT_CHUNK)]);
+        total += Number(n);
+        if (last === null || last === undefined) {
+          return total;
+        }
+        min = '(' + String(last);
+      }
+    });
+  }
+
+  protected async doStoreMany(entries: readonly Entry[]): Promise<void> {
+    await this.run(`store ${entries.length} keys`, async () => {
+      const multi = this.client.multi();
+      const [chan, begin, end] = this.notifyArgs(() =>
+        entries.length <= MAX_NAMED_CHANGES ? { op: 'many', k: entries.map((e) => this.full(e.key)) } : { op: 'many', x: this.kp },
+      );
+      if (begin !== '') {
+        multi.addCommand(['PUBLISH', chan, begin]);
+      }
+      let mset: string[] = [];
+      let zadd: string[] = [];
+      const flush = () => {
+        if (mset.length > 0) {
+          multi.addCommand(['MSET', ...mset]);
+          mset = [];
+        }
+        if (zadd.length > 0) {
+          multi.addCommand(['ZADD', this.idx, ...zadd]);
+          zadd = [];
+        }
+      };
+      for (const e of entries) {
+        if (e.ttlMs === undefined) {
+          mset.push(this.full(e.key), e.value);
+        } else {
+          multi.addCommand(['SET', this.full(e.key), e.value, 'PX', String(e.ttlMs)]);
+        }
+        zadd.push('0', e.key);
+        if (zadd.length >= 2 * SCAN_COUNT) {
+          flush();
+        }
+      }
+      flush();
+      multi.addCommand(['PUBLISH', chan, end]);
+      await multi.exec();
+    });
+  }
+
+  protected async doRemovePrefix(prefix: string): Promise<number> {
+    const fullPrefix = this.full(prefix);
+    return this.run(`remove the keys under ${showKey(prefix)}`, async () => {
+      await this.sweep(fullPrefix);
+      const n = await this.evalScript<number>(REMOVE_RANGE, [this.idx], [
+        ...this.notifyArgs(() => ({ op: 'removePrefix', x: fullPrefix })),
+        this.kp,
+        prefix === '' ? '-' : '[' + prefix,
+        lexUpperBound(prefix),
+      ]);
+      return Number(n);
+    });
+  }
+
+  protected async doRename(from: string, to: string, overwrite: boolean): Promise<void> {
+    const f = this.full(from);
+    const t = this.full(to);
+    const status = await this.run(`rename ${showKey(from)}`, () =>
+      this.evalScript<string>(RENAME, [f, t, this.idx], [...this.notifyArgs(() => ({ op: 'rename', f, t })), from, to, overwrite ? '1' : '']),
+    );
+    if (String(status) === 'NOT_FOUND') {
+      throw notFound(from);
+    }
+    if (String(status) === 'EXISTS') {
+      throw alreadyExists(to);
+    }
+  }
+
+  protected async doRenamePrefix(from: string, to: string, overwrite: boolean): Promise<number> {
+    const f = this.full(from);
+    const t = this.full(to);
+    const reply = await this.run(`rename the keys under ${showKey(from)}`, async () => {
+      await this.sweep(f);
+      return this.evalScript<[string, string | number]>(RENAME_PREFIX, [this.idx], [
+        ...this.notifyArgs(() => ({ op: 'renamePrefix', f, t })),
+        this.kp,
+        from,
+        to,
+        '[' + from,
+        lexUpperBound(from),
+        overwrite ? '1' : '',
+        String(MAX_KEY_BYTES),
+      ]);
+    });
+    const status = String(reply[0]);
+    if (status === 'EXISTS') {
+      throw alreadyExists(String(reply[1]));
+    }
+    if (status === 'INVALID') {
+      movedKey(String(reply[1]), from, to); // throws the INVALID_KEY that names the key
+      throw new RegistryError('INVALID_KEY', `Moving ${showKey(String(reply[1]))} under ${showKey(to)} would make an invalid key.`);
+    }
+    return Number(reply[1]);
+  }
+
+  protected async doSetTtl(key: string, ttlMs: number | undefined): Promise<boolean> {
+    const full = this.full(key);
+    const n = await this.run(`set the expiry of ${showKey(key)}`, () =>
+      this.evalScript<number>(SET_TTL, [full, this.idx], [...this.notifyArgs(() => ({ op: 'store', k: [full] })), key, ttlMs === undefined ? '' : String(ttlMs)]),
+    );
+    return Number(n) > 0;
+  }
+
+  protected async doClose(): Promise<void> {
+    await this.teardown();
+  }
+
+  private async teardown(): Promise<void> {
+    if (this.rescanTimer) {
+      clearInterval(this.rescanTimer);
+      this.rescanTimer = undefined;
+    }
+    await this.feedChain.catch(() => undefined);
+    for (const c of [this.sub, this.client]) {
+      if (!c) {
+        continue;
+      }
+      try {
+        if (c.isReady) {
+          await c.close();
+        } else if (c.isOpen) {
+          c.destroy();
+        }
+      } catch {
+        c.destroy();
+      }
+    }
+  }
+}
+
+/** CONFIG GET's reply is a flat array in RESP2 and a map in RESP3. */
+function readConfigValue(reply: unknown): string | undefined {
+  if (Array.isArray(reply)) {
+    return reply.length >= 2 ? String(reply[1]) : undefined;
+  }
+  if (reply instanceof Map) {
+    const v = [...reply.values()][0];
+    return v === undefined ? undefined : String(v);
+  }
+  if (reply && typeof reply === 'object') {
+    const v = Object.values(reply as Record<string, unknown>)[0];
+    return v === undefined ? undefined : String(v);
+  }
+  return undefined;
+}
+
 export async function openRedisRegistry(config: RedisConfig): Promise<RegistryStorage> {
-  void config;
-  throw new RegistryError('UNSUPPORTED', 'The redis backend is not available yet.');
+  return RedisRegistry.open(config);
 }
