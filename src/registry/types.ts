@@ -184,6 +184,11 @@ export interface RedisConfig extends CommonConfig {
   db?: number;
   /** Connect timeout (ms). Default 5000. */
   connectTimeoutMs?: number;
+  /**
+   * Only when the server has no keyspace notifications: how often to look for keys written under
+   * the prefix by non-Nautilus clients (ms, SCAN); 0 = only on open and after a reconnect. Default 10000.
+   */
+  rescanIntervalMs?: number;
 }
 
 export type RegistryConfig = MemoryConfig | SqliteConfig | PostgresConfig | RedisConfig;
