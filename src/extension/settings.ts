@@ -1,0 +1,104 @@
+/** Setting keys, context keys, ids and defaults of the extension: one place, no magic strings elsewhere. */
+
+export const EXTENSION_ID = 'nautilus.nautilus-registry';
+export const SECTION = 'nautilusRegistry';
+
+export const VIEW_CONTAINER_ID = 'nautilusRegistry';
+export const KEYS_VIEW_ID = 'nautilusRegistry.keys';
+export const FS_SCHEME = 'nautilus-registry';
+export const LOG_NAME = 'Nautilus Registry';
+
+/** Keys below `nautilusRegistry.` (read with `workspace.getConfiguration(SECTION).get(Setting.X)`). */
+export const Setting = {
+  backend: 'backend',
+  separator: 'separator',
+  pageSize: 'pageSize',
+  previewLength: 'valuePreviewLength',
+  folderCounts: 'folderCounts',
+  maxValueBytes: 'maxValueBytes',
+  postgresUrl: 'postgres.url',
+  postgresSchema: 'postgres.schema',
+  postgresTable: 'postgres.table',
+  postgresSsl: 'postgres.ssl',
+  redisUrl: 'redis.url',
+  redisKeyPrefix: 'redis.keyPrefix',
+  connectTimeoutMs: 'connectTimeoutMs',
+} as const;
+
+/** Settings whose change reopens the registry (the rest only refresh the view). */
+export const CONNECTION_SETTINGS: readonly string[] = [
+  Setting.backend,
+  Setting.maxValueBytes,
+  Setting.postgresUrl,
+  Setting.postgresSchema,
+  Setting.postgresTable,
+  Setting.postgresSsl,
+  Setting.redisUrl,
+  Setting.redisKeyPrefix,
+  Setting.connectTimeoutMs,
+];
+
+/** Settings that only change how the tree shows keys. */
+export const VIEW_SETTINGS: readonly string[] = [Setting.separator, Setting.pageSize, Setting.previewLength, Setting.folderCounts];
+
+export const Defaults = {
+  backend: 'sqlite',
+  separator: '/',
+  pageSize: 200,
+  previewLength: 60,
+  folderCounts: 'auto',
+  postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+  postgresSchema: 'public',
+  postgresTable: 'nautilus_registry',
+  redisUrl: 'redis://127.0.0.1:6379',
+  redisKeyPrefix: 'nautilus:',
+  connectTimeoutMs: 5000,
+} as const;
+
+export const SQLITE_FILE_NAME = 'registry.sqlite';
+
+/** Context keys set with `setContext`, read by `when` clauses in package.json. */
+export const ContextKey = {
+  /** 'idle' | 'connecting' | 'connected' | 'failed' | 'lost' */
+  state: 'nautilusRegistry.state',
+  /** True when the registry is open and holds no key (and no filter is active). */
+  empty: 'nautilusRegistry.empty',
+  /** True while a prefix filter is active in the Keys view. */
+  filtered: 'nautilusRegistry.filtered',
+  /** True when the open registry refuses writes. */
+  readOnly: 'nautilusRegistry.readOnly',
+  /** True when every selected item of the Keys view is a key (Enter opens it). */
+  selectionIsKey: 'nautilusRegistry.selectionIsKey',
+  /** The active backend name. */
+  backend: 'nautilusRegistry.backend',
+} as const;
+
+export const Commands = {
+  store: 'nautilusRegistry.store',
+  storeInFolder: 'nautilusRegistry.storeInFolder',
+  retrieve: 'nautilusRegistry.retrieve',
+  remove: 'nautilusRegistry.remove',
+  contains: 'nautilusRegistry.contains',
+  rename: 'nautilusRegistry.rename',
+  removeFolder: 'nautilusRegistry.removeFolder',
+  copyKey: 'nautilusRegistry.copyKey',
+  copyValue: 'nautilusRegistry.copyValue',
+  openValue: 'nautilusRegistry.openValue',
+  setTtl: 'nautilusRegistry.setTtl',
+  filter: 'nautilusRegistry.filter',
+  clearFilter: 'nautilusRegistry.clearFilter',
+  refresh: 'nautilusRegistry.refresh',
+  importJson: 'nautilusRegistry.import',
+  exportJson: 'nautilusRegistry.export',
+  switchBackend: 'nautilusRegistry.switchBackend',
+  connectPostgres: 'nautilusRegistry.connectPostgres',
+  connectRedis: 'nautilusRegistry.connectRedis',
+  forgetPassword: 'nautilusRegistry.forgetPassword',
+  showLog: 'nautilusRegistry.showLog',
+  reconnect: 'nautilusRegistry.reconnect',
+  openSettings: 'nautilusRegistry.openSettings',
+  loadMore: 'nautilusRegistry.loadMore',
+} as const;
+
+export type BackendSetting = 'sqlite' | 'memory' | 'postgres' | 'redis';
+export const BACKEND_SETTINGS: readonly BackendSetting[] = ['sqlite', 'memory', 'postgres', 'redis'];

@@ -1,0 +1,152 @@
+import * as vscode from 'vscode';
+import { RegistryError, leafName, parentOf } from '../../registry';
+import { errorMessage, logger } from '../log';
+import type { RegistryService } from '../registryService';
+import type { KeysTreeProvider } from './keysTreeProvider';
+import { FolderNode, KeyNode } from './treeNodes';
+import type { TreeNode } from './treeNodes';
+
+const log = logger('dnd');
+export const KEYS_MIME = 'application/vnd.code.tree.nautilusregistry.keys';
+
+interface Dragged {
+  kind: 'folder' | 'key';
+  key: string;
+}
+
+export interface MovePlan {
+  kind: 'folder' | 'key';
+  from: string;
+  to: string;
+}
+
+/**
+ * Where dropping `items` onto folder `target` ('' = top level) moves them. Items already in the
+ * target and folders dropped into themselves are left out.
+ */
+export function planMove(items: readonly Dragged[], target: string, separator: string): MovePlan[] {
+  const plans: MovePlan[] = [];
+  // A folder moves everything below it: drop items that are inside another dragged folder.
+  const folders = items.filter((i) => i.kind === 'folder').map((i) => i.key);
+  for (const item of items) {
+    if (folders.some((f) => f !== item.key && item.key.startsWith(f))) {
+      continue;
+    }
+    if (item.kind === 'folder') {
+      if (target.startsWith(item.key) || parentOf(item.key, separator, true) === target) {
+        continue;
+      }
+      plans.push({ kind: 'folder', from: item.key, to: target + leafName(item.key, separator, true) + separator });
+    } else {
+      if (parentOf(item.key, separator) === target) {
+        continue;
+      }
+      plans.push({ kind: 'key', from: item.key, to: target + leafName(item.key, separator) });
+    }
+  }
+  return plans;
+}
+
+/** Drag keys and folders onto a folder (or a key, meaning its folder, or empty space, the top level) to move them. */
+export class KeysDragAndDrop implements vscode.TreeDragAndDropController<TreeNode> {
+  readonly dragMimeTypes = [KEYS_MIME];
+  readonly dropMimeTypes = [KEYS_MIME];
+
+  constructor(
+    private readonly service: RegistryService,
+    private readonly provider: KeysTreeProvider,
+  ) {}
+
+  handleDrag(source: readonly TreeNode[], data: vscode.DataTransfer): void {
+    const items: Dragged[] = [];
+    for (const n of source) {
+      if (n instanceof FolderNode) {
+        items.push({ kind: 'folder', key: n.prefix });
+      } else if (n instanceof KeyNode) {
+        items.push({ kind: 'key', key: n.key });
+      }
+    }
+    if (items.length > 0) {
+      data.set(KEYS_MIME, new vscode.DataTransferItem(items));
+    }
+  }
+
+  async handleDrop(target: TreeNode | undefined, data: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> {
+    const raw = data.get(KEYS_MIME)?.value as unknown;
+    let items: Dragged[] | undefined;
+    if (Array.isArray(raw)) {
+      items = raw as Dragged[];
+    } else if (typeof raw === 'string') {
+      try {
+        items = JSON.parse(raw) as Dragged[];
+      } catch {
+        items = undefined;
+      }
+    }
+    if (!items || items.length === 0) {
+      return;
+    }
+    const sep = this.provider.separator;
+    const folder =
+      target instanceof FolderNode ? target.prefix : target instanceof KeyNode ? parentOf(target.key, sep) : '';
+    await moveItems(this.service, items, folder, sep, token);
+  }
+}
+
+/** Moves keys and folders into `folder`; asks once before overwriting. Returns how many keys moved. */
+export async function moveItems(
+  service: RegistryService,
+  items: readonly Dragged[],
+  folder: string,
+  separator: string,
+  token?: vscode.CancellationToken,
+  overwrite?: boolean,
+): Promise<number> {
+  const plans = planMove(items, folder, separator);
+  if (plans.length === 0) {
+    return 0;
+  }
+  const registry = await service.getRegistry();
+  let moved = 0;
+  let allowOverwrite = overwrite;
+  for (const plan of plans) {
+    if (token?.isCancellationRequested) {
+      break;
+    }
+    try {
+      moved += await movePlan(plan, allowOverwrite === true);
+    } catch (err) {
+      if (RegistryError.is(err, 'ALREADY_EXISTS') && allowOverwrite === undefined) {
+        const replace = vscode.l10n.t('Replace');
+        const choice = await vscode.window.showWarningMessage(
+          vscode.l10n.t('{0} already exists in the target folder. Replace it?', plan.to),
+          { modal: true, detail: errorMessage(err) },
+          replace,
+        );
+        if (choice !== replace) {
+          allowOverwrite = false;
+          continue;
+        }
+        allowOverwrite = true;
+        moved += await movePlan(plan, true);
+      } else if (RegistryError.is(err, 'ALREADY_EXISTS')) {
+        continue;
+      } else {
+        service.reportError(err);
+        log.error(`Moving ${plan.from} to ${plan.to} failed`, err);
+        void vscode.window.showErrorMessage(vscode.l10n.t('Could not move {0}: {1}', plan.from, errorMessage(err)));
+        break;
+      }
+    }
+  }
+  log.info(`Moved ${moved} key(s) into ${folder === '' ? 'the top level' : folder}.`);
+  return moved;
+
+  async function movePlan(plan: MovePlan, ow: boolean): Promise<number> {
+    if (plan.kind === 'folder') {
+      return registry.renamePrefix(plan.from, plan.to, { overwrite: ow });
+    }
+    await registry.rename(plan.from, plan.to, { overwrite: ow });
+    return 1;
+  }
+}

@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import { leafName } from '../../../registry';
+
+/** A folder: every key that starts with `prefix` (which ends in the separator). */
+export class FolderNode {
+  readonly kind = 'folder';
+  /** Number of keys below, when known (counted in the background where cheap). */
+  count: number | undefined;
+
+  constructor(
+    readonly prefix: string,
+    readonly separator: string,
+  ) {}
+
+  get id(): string {
+    return `folder:${this.prefix}`;
+  }
+
+  get label(): string {
+    return leafName(this.prefix, this.separator, true);
+  }
+
+  toTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.label || this.prefix, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    item.iconPath = vscode.ThemeIcon.Folder;
+    item.contextValue = 'folder';
+    if (this.count !== undefined) {
+      item.description = this.count === 1 ? vscode.l10n.t('1 key') : vscode.l10n.t('{0} keys', this.count.toLocaleString());
+    }
+    item.accessibilityInformation = { label: vscode.l10n.t('Folder {0}', this.prefix) };
+    return item;
+  }
+}

@@ -1,0 +1,39 @@
+import * as vscode from 'vscode';
+import { leafName } from '../../../registry';
+import { Commands } from '../../settings';
+
+/** One key. `preview` is a short, single-line start of its value (undefined when previews are off). */
+export class KeyNode {
+  readonly kind = 'key';
+  preview: string | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly separator: string,
+    /** Show the whole key as the label (the flat, filtered list) instead of its last segment. */
+    readonly flat = false,
+  ) {}
+
+  get id(): string {
+    return `${this.flat ? 'fkey' : 'key'}:${this.key}`;
+  }
+
+  toTreeItem(): vscode.TreeItem {
+    const label = this.flat ? this.key : leafName(this.key, this.separator) || this.key;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.iconPath = new vscode.ThemeIcon('symbol-key');
+    item.contextValue = 'key';
+    item.description = this.preview;
+    item.command = { command: Commands.openValue, title: vscode.l10n.t('Open Value'), arguments: [this.key, { preview: true }] };
+    item.accessibilityInformation = { label: vscode.l10n.t('Key {0}', this.key) };
+    return item;
+  }
+}
+
+/** A single-line start of a value, at most `max` characters. */
+export function previewOf(value: string, max: number): string {
+  const head = value.length > max * 4 ? value.slice(0, max * 4) : value;
+  const line = head.replace(/\s+/g, ' ').trim();
+  return line.length > max ? line.slice(0, Math.max(1, max - 1)) + '…' : line;
+}
