@@ -23,7 +23,6 @@ export function freshPrefix(): string {
   return `${runPrefix}${++counter}:`;
 }
 
-// eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types
 export async function rawClient(url = redisUrl!) {
   const c = createClient({ url, socket: { reconnectStrategy: false } });
   c.on('error', () => undefined);
