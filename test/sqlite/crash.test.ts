@@ -1,0 +1,188 @@
+/**
+ * The crash test: a child process writes continuously (several writers at once, so journal
+ * records are group-committed) and is SIGKILLed at a random moment. After every kill the registry
+ * opens and holds every write the child had acknowledged. Rounds alternate between checking in
+ * place (which takes over the dead child's lock) and checking a copy (so that the next child starts
+ * from the raw crashed files). The later rounds use a tiny compactBytes over a larger registry, so
+ * that kills land during compactions.
+ */
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { openRegistry } from '../../src/registry';
+import type { RegistryStorage } from '../../src/registry';
+
+const WRITER = path.join(__dirname, 'fixtures', 'crashWriter.js');
+
+interface Op {
+  /** key -> value (null: removed) */
+  changes: [string, string | null][];
+}
+
+interface RoundResult {
+  begun: Map<number, Op>;
+  acked: Set<number>;
+  order: number[];
+  compactions: number;
+  stderr: string;
+}
+
+/** Runs the writer until a random moment after it is ready, then SIGKILLs it. */
+function runAndKill(file: string, compactBytes: number, seed: number, killAfterMs: number): Promise<RoundResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, file, String(compactBytes), String(seed), '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const res: RoundResult = { begun: new Map(), acked: new Set(), order: [], compactions: 0, stderr: '' };
+    let buf = '';
+    let killed = false;
+    const timer = setTimeout(() => {
+      if (!killed) {
+        child.kill('SIGKILL');
+        reject(new Error(`the writer did not get ready in 15 s: ${res.stderr}`));
+      }
+    }, 15_000);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (res.stderr += d));
+    child.stdout.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line === 'ready') {
+          setTimeout(() => {
+            killed = true;
+            child.kill('SIGKILL');
+          }, killAfterMs);
+        } else if (line.startsWith('b ')) {
+          const sp = line.indexOf(' ', 2);
+          const n = Number(line.slice(2, sp));
+          const op = JSON.parse(line.slice(sp + 1)) as { k?: string; v?: string | null; m?: [string, string][] };
+          res.begun.set(n, { changes: op.m ? op.m.map(([k, v]) => [k, v]) : [[op.k!, op.v ?? null]] });
+          res.order.push(n);
+        } else if (line.startsWith('a ')) {
+          res.acked.add(Number(line.slice(2)));
+          res.order.push(-1 - Number(line.slice(2)));
+        } else if (line.startsWith('log ') && /Compacted/.test(line)) {
+          res.compactions++;
+        } else if (line.startsWith('error ')) {
+          res.stderr += line;
+        }
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL' && killed) {
+        resolve(res);
+      } else {
+        reject(new Error(`the writer exited on its own (code ${code}, signal ${signal}): ${res.stderr}`));
+      }
+    });
+  });
+}
+
+async function contents(r: RegistryStorage): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let after: string | undefined;
+  for (;;) {
+    const page = await r.list({ after, limit: 1000 });
+    const values = await r.retrieveMany(page.keys);
+    page.keys.forEach((k, i) => out.set(k, values[i]!));
+    if (page.next === undefined) {
+      return out;
+    }
+    after = page.next;
+  }
+}
+
+describe('sqlite crash test (SIGKILL)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => {
+    assert.ok(existsSync(WRITER), `${WRITER} is missing: run npm run build:tests`);
+    dir = mkdtempSync(path.join(tmpdir(), 'nautilus-crash-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('after each of 24 kills at random moments, the registry holds every acknowledged write', async () => {
+    const seed = Number(process.env.NAUTILUS_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    let s = seed;
+    const rand = () => {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      return s / 2 ** 31;
+    };
+    const file = path.join(dir, 'crash.db');
+    /** What the registry must hold: key -> value, for keys whose state is known. */
+    const model = new Map<string, string>();
+    let totalAcked = 0;
+    let compactions = 0;
+    for (let round = 0; round < 24; round++) {
+      const tiny = round >= 14;
+      if (round === 14) {
+        // A larger registry, so that each compaction takes a while and kills land inside them.
+        const r = await openRegistry({ backend: 'sqlite', file });
+        const entries = Array.from({ length: 5000 }, (_, i) => ({ key: `pre/${i}`, value: 'p'.repeat(300) }));
+        await r.storeMany(entries);
+        entries.forEach((e) => model.set(e.key, e.value));
+        await r.close();
+      }
+      const killAfter = 20 + Math.floor(rand() * 250);
+      const res = await runAndKill(file, tiny ? 2048 : 64 * 1024, Math.floor(rand() * 2 ** 31), killAfter);
+      compactions += res.compactions;
+      // Expected state per key: the last acknowledged write, or any write begun after it.
+      const last = new Map<string, string | null>();
+      const maybe = new Map<string, (string | null)[]>();
+      const ackedOrder = res.order.filter((x) => x < 0).map((x) => -1 - x);
+      for (const n of ackedOrder) {
+        for (const [k, v] of res.begun.get(n)!.changes) {
+          last.set(k, v);
+          maybe.delete(k); // one operation per key at a time: an ack settles what came before
+        }
+      }
+      for (const [n, op] of res.begun) {
+        if (!res.acked.has(n)) {
+          for (const [k, v] of op.changes) {
+            maybe.set(k, [...(maybe.get(k) ?? []), v]);
+          }
+        }
+      }
+      totalAcked += res.acked.size;
+      // Check in place (taking over the dead writer's lock) or on a copy (leaving the crashed files for the next writer).
+      const inPlace = round % 2 === 0;
+      let checkFile = file;
+      if (!inPlace) {
+        const copyDir = mkdtempSync(path.join(dir, 'copy-'));
+        checkFile = path.join(copyDir, 'crash.db');
+        for (const suffix of ['', '.nautilus-log']) {
+          if (existsSync(file + suffix)) {
+            copyFileSync(file + suffix, checkFile + suffix);
+          }
+        }
+      }
+      const r = await openRegistry({ backend: 'sqlite', file: checkFile, lockTimeoutMs: 5000 });
+      const actual = await contents(r);
+      await r.close();
+      const keys = new Set([...model.keys(), ...last.keys(), ...maybe.keys(), ...actual.keys()]);
+      for (const k of keys) {
+        const got = actual.get(k) ?? null;
+        const known = last.has(k) ? last.get(k)! : (model.get(k) ?? null);
+        const allowed = [known, ...(maybe.get(k) ?? [])];
+        assert.ok(
+          allowed.includes(got),
+          `round ${round} (killed ${killAfter} ms after ready, seed ${seed}): key ${k} holds ${JSON.stringify(got)?.slice(0, 40)}, expected one of ${JSON.stringify(allowed.map((a) => a?.slice(0, 40)))}`,
+        );
+        // What was found is now known (the next writer starts from it).
+        if (got === null) {
+          model.delete(k);
+        } else {
+          model.set(k, got);
+        }
+      }
+      assert.ok(res.acked.size > 0 || killAfter < 60, `round ${round}: the writer acknowledged nothing in ${killAfter} ms`);
+    }
+    console.log(`      crash test: 24 kills, ${totalAcked} acknowledged operations checked, ${compactions} compactions completed before kills (seed ${seed})`);
+    assert.ok(compactions > 0, 'compactions ran during the rounds with a tiny compactBytes');
+  });
+});
