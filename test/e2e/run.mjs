@@ -156,7 +156,7 @@ async function main() {
     ['import-page-filter', `import ${BULK.toLocaleString('en')} keys; "Load more…"; filter by prefix`, async () => {
       await wb.runCommand(C('import'));
       // code-server's open dialog is the workbench's own: a quick input that takes a path.
-      await wb.answer(importFile, { expect: /json|import|open/i });
+      await wb.answer(importFile, { expect: /path|json|import|open/i });
       await wb.poll(async () => {
         if (await wb.quickInput().isVisible()) {
           await page.keyboard.press('Enter');
@@ -170,8 +170,7 @@ async function main() {
       const first = await wb.poll(() => childSetSize(wb, 'Folder users/'), { what: 'the first page of users/' });
       await page.screenshot({ path: path.join(shotsDir, '05a-imported.png') });
       // The last loaded row is "Load more…": go to the end of the tree and open it.
-      await wb.row('Folder users/').click();
-      await page.keyboard.press('End');
+      await wb.scrollTreeToEnd();
       const more = wb.sidebar.locator('.monaco-list-row', { hasText: 'Load more' }).last();
       await more.waitFor({ timeout: 10_000 });
       await more.click();
@@ -204,7 +203,7 @@ async function main() {
         throw new Error(`the confirmation does not state the count: ${text}`);
       }
       await page.screenshot({ path: path.join(shotsDir, '06a-confirm-remove.png') });
-      const primary = dialog.locator('.dialog-buttons .monaco-button').first();
+      const primary = wb.dialogConfirmButton();
       log(`confirming with "${(await primary.innerText()).trim()}"`);
       await primary.click();
       await wb.poll(async () => (await wb.row('Folder users/').count()) === 0, { what: 'folder users/ to disappear' });

@@ -60,7 +60,9 @@ export class Workbench {
 
   /** Shows the extension's view container in the side bar (clicking only when it is not shown). */
   async openView() {
-    const item = this.page.locator('.part.activitybar .action-item', { has: this.activityIcon() }).first();
+    const item = this.page.locator('.part.activitybar .action-item', {
+      has: this.page.locator(`.action-label[aria-label^="${this.manifest.container.title}"]`),
+    }).first();
     const checked = (await item.getAttribute('class'))?.includes('checked');
     const sidebarVisible = await this.sidebar.isVisible();
     if (!checked || !sidebarVisible) {
@@ -128,6 +130,13 @@ export class Workbench {
       throw new Error(`palette has no focused row "${title}"; rows: ${JSON.stringify(rows.slice(0, 8))}`, { cause: err });
     }
     await this.page.keyboard.press('Enter');
+    // The palette closes before the command's own input (if any) opens: wait for that, so the next
+    // answer() does not type into the closing palette.
+    await this.page.waitForFunction(() => {
+      const w = document.querySelector('.quick-input-widget');
+      const input = w?.querySelector('input');
+      return !w || getComputedStyle(w).display === 'none' || !input?.value.startsWith('>');
+    }, undefined, { timeout: 10_000 });
   }
 
   /** Waits for an input box / quick pick, checks its prompt mentions `expect`, types `value`, Enter. */
@@ -136,16 +145,35 @@ export class Workbench {
     const input = widget.locator('input').first();
     await input.waitFor({ state: 'visible', timeout });
     if (expect) {
-      await widget.filter({ hasText: expect }).first().waitFor({ timeout: 10_000 });
+      await this.poll(async () => expect.test(await this.quickInputText()), { timeout: 10_000, what: `an input box about ${expect}` });
     }
     await input.fill(value);
     await sleep(150);
     await this.page.keyboard.press('Enter');
   }
 
-  /** Text of the input box's prompt/title/validation message. */
+  /** Title, prompt/validation message and placeholder of the open input box ('' when none is open). */
   async quickInputText() {
-    return (await this.quickInput().innerText().catch(() => '')).trim();
+    return this.page.evaluate(() => {
+      const w = document.querySelector('.quick-input-widget');
+      if (!w || getComputedStyle(w).display === 'none') {
+        return '';
+      }
+      const input = w.querySelector('input');
+      const parts = ['.quick-input-title', '.quick-input-message'].map((s) => w.querySelector(s)?.textContent ?? '');
+      return [...parts, input?.getAttribute('placeholder') ?? '', input?.getAttribute('aria-label') ?? ''].filter(Boolean).join(' | ');
+    });
+  }
+
+  /** Scrolls the side bar's tree to its end (virtualized lists render only visible rows). */
+  async scrollTreeToEnd() {
+    const list = this.sidebar.locator('.monaco-list').first();
+    const box = await list.boundingBox();
+    await this.page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 100));
+    for (let i = 0; i < 5; i++) {
+      await this.page.mouse.wheel(0, 20_000);
+      await sleep(100);
+    }
   }
 
   async waitQuickInputClosed(timeout = 15_000) {
@@ -155,6 +183,11 @@ export class Workbench {
   /** The modal dialog (showWarningMessage with modal: true). */
   dialog() {
     return this.page.locator('.monaco-dialog-box');
+  }
+
+  /** The dialog's confirming button: the one that is not Cancel (Linux puts Cancel first). */
+  dialogConfirmButton() {
+    return this.dialog().locator('.dialog-buttons .monaco-button').filter({ hasNotText: /^\s*Cancel\s*$/ }).first();
   }
 
   /** Opens a tree row's context menu and picks an entry. */
@@ -168,6 +201,7 @@ export class Workbench {
       const items = await this.page.locator('.monaco-menu .action-item .action-label').allInnerTexts();
       throw new Error(`context menu of ${ariaLabel} has no "${entry}"; items: ${JSON.stringify(items)}`, { cause: err });
     }
+    await sleep(300); // a click that lands while the menu is still opening is dropped
     await item.click();
   }
 

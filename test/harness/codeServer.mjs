@@ -25,6 +25,7 @@ export const baseSettings = {
   'typescript.disableAutomaticTypeAcquisition': true,
   'json.schemaDownload.enable': false,
   'window.confirmBeforeClose': 'never',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 const GALLERY = JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' });
