@@ -288,7 +288,13 @@ class PostgresRegistry extends BaseRegistry {
       throw this.fail(err, what);
     }
     namedStatements.set(client, this.named);
+    // A checked-out client has no error listener of the pool's: a connection dying mid-transaction
+    // would otherwise throw from an event emitter. The failing query reports it.
     let broken = false;
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
@@ -296,7 +302,7 @@ class PostgresRegistry extends BaseRegistry {
       this.ok();
       return out;
     } catch (err) {
-      broken = isConnectionError(err);
+      broken ||= isConnectionError(err);
       if (!broken) {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
@@ -304,6 +310,7 @@ class PostgresRegistry extends BaseRegistry {
       }
       throw this.fail(err, what);
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
@@ -846,12 +853,17 @@ export async function openPostgresRegistry(config: PostgresConfig): Promise<Regi
   try {
     const client = await pool.connect();
     let broken = false;
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       setup = await setupTable(client, schema, table);
     } catch (err) {
-      broken = isConnectionError(err);
+      broken ||= isConnectionError(err);
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
     registry = new PostgresRegistry(config, pool, conn, setup);
