@@ -3,13 +3,14 @@ import { createClient, ErrorReply } from 'redis';
 import { alreadyExists, BaseRegistry, movedKey, notFound } from '../base';
 import type { RawEntry } from '../base';
 import { describeCause, RegistryError } from '../errors';
-import { prefixEnd } from '../keys';
+import { childOf, compareKeys, prefixEnd } from '../keys';
 import { redactSecrets, redactUrl } from '../redact';
-import type { Entry, RedisConfig, RegistryChange, RegistryDescription, RegistryStorage } from '../types';
+import type { ChildItem, ChildrenPage, Entry, RedisConfig, RegistryChange, RegistryDescription, RegistryStorage } from '../types';
 import { configField, MAX_KEY_BYTES, showKey, validateKey, validatePrefix } from '../validation';
 import type { LuaScript } from './redisScripts';
 import {
   ADOPT,
+  CHILDREN,
   COUNT_RANGE,
   INSPECT,
   REMOVE,
@@ -684,6 +685,19 @@ export class RedisRegistry extends BaseRegistry {
   }
 
   protected async doRetrieveMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    if (keys.length === 1) {
+      const value = await this.run(`retrieve ${showKey(keys[0])}`, async () => {
+        try {
+          return await this.client.sendCommand(['GET', this.full(keys[0])]);
+        } catch (err) {
+          if (err instanceof ErrorReply && err.message.startsWith('WRONGTYPE')) {
+            return null; // another client put a non-string there: not a registry key
+          }
+          throw err;
+        }
+      });
+      return [value === null || value === undefined ? undefined : String(value)];
+    }
     const reply = await this.run(keys.length === 1 ? `retrieve ${showKey(keys[0])}` : `retrieve ${keys.length} keys`, () =>
       this.client.sendCommand(['MGET', ...keys.map((k) => this.full(k))]),
     );
@@ -721,6 +735,43 @@ export class RedisRegistry extends BaseRegistry {
       this.evalScript<string[]>(SCAN_RANGE, [this.idx], [this.kp, min, lexUpperBound(prefix), String(limit)]),
     );
     return reply.map(String);
+  }
+
+  /** The base class's skip-scan, run inside Redis: one round trip per page, whatever the folders hold. */
+  protected override async childrenScan(prefix: string, separator: string, after: string | undefined, limit: number): Promise<ChildrenPage> {
+    let from = prefix;
+    let inclusive = true;
+    if (after !== undefined && compareKeys(after, prefix) >= 0) {
+      if (!after.startsWith(prefix)) {
+        return { items: [] };
+      }
+      if (after.length > prefix.length && after.endsWith(separator) && childOf(prefix, separator, after).key === after) {
+        const end = prefixEnd(after);
+        if (end === undefined) {
+          return { items: [] };
+        }
+        from = end; // resume after a folder: skip everything inside it
+      } else {
+        from = after;
+        inclusive = false;
+      }
+    }
+    const min = lexLowerBound(from, inclusive);
+    if (min === undefined) {
+      return { items: [] };
+    }
+    const reply = await this.run(`list the children of ${showKey(prefix)}`, () =>
+      this.evalScript<string[]>(CHILDREN, [this.idx], [this.kp, prefix, separator, min, lexUpperBound(prefix), String(limit + 1)]),
+    );
+    const items: ChildItem[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      items.push({ kind: String(reply[i]) === 'f' ? 'folder' : 'key', key: String(reply[i + 1]) });
+    }
+    if (items.length > limit) {
+      items.length = limit;
+      return { items, next: items[limit - 1].key };
+    }
+    return { items };
   }
 
   protected async doCount(prefix: string): Promise<number> {

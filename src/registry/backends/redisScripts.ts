@@ -174,24 +174,45 @@ return n
 `);
 
 /**
+ * Liveness of index members, shared by the reading scripts: `live(members)` returns the members
+ * whose value key exists and prunes the others from the index. One EXISTS over the whole batch
+ * first: when every key is there (the usual case) no per-key call is made.
+ */
+const LIVE = `
+local function live(idx, kp, batch)
+  if #batch == 0 then return batch end
+  local keys = {}
+  for i = 1, #batch do keys[i] = kp .. batch[i] end
+  local n = 0
+  for i = 1, #keys, 1000 do
+    n = n + redis.call('EXISTS', unpack(keys, i, math.min(i + 999, #keys)))
+  end
+  if n == #batch then return batch end
+  local out, dead = {}, {}
+  for i = 1, #batch do
+    if redis.call('EXISTS', keys[i]) == 1 then out[#out + 1] = batch[i] else dead[#dead + 1] = batch[i] end
+  end
+  for i = 1, #dead, 1000 do
+    redis.call('ZREM', idx, unpack(dead, i, math.min(i + 999, #dead)))
+  end
+  return out
+end
+`;
+
+/**
  * KEYS: index. ARGV: keyPrefix, BYLEX min, BYLEX max, limit. Up to `limit` live members in order;
  * members whose value key is gone are pruned on the way.
  */
-export const SCAN_RANGE = new LuaScript(`
+export const SCAN_RANGE = new LuaScript(`${LIVE}
 local idx, kp, min, max, limit = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local out, dead = {}, {}
+local out = {}
 while #out < limit do
   local want = limit - #out
   local batch = redis.call('ZRANGE', idx, min, max, 'BYLEX', 'LIMIT', 0, want)
-  for i = 1, #batch do
-    local m = batch[i]
-    if redis.call('EXISTS', kp .. m) == 1 then out[#out + 1] = m else dead[#dead + 1] = m end
-  end
+  local alive = live(idx, kp, batch)
+  for i = 1, #alive do out[#out + 1] = alive[i] end
   if #batch < want then break end
   min = '(' .. batch[#batch]
-end
-for i = 1, #dead, 1000 do
-  redis.call('ZREM', idx, unpack(dead, i, math.min(i + 999, #dead)))
 end
 return out
 `);
@@ -201,18 +222,57 @@ return out
  * first `chunk` of the range (pruning dead ones); returns {count, last member or false when the
  * range is exhausted}. Chunked so that a huge count never blocks the server for long.
  */
-export const COUNT_RANGE = new LuaScript(`
+export const COUNT_RANGE = new LuaScript(`${LIVE}
 local idx, kp, chunk = KEYS[1], ARGV[1], tonumber(ARGV[4])
 local batch = redis.call('ZRANGE', idx, ARGV[2], ARGV[3], 'BYLEX', 'LIMIT', 0, chunk)
-local n, dead = 0, {}
-for i = 1, #batch do
-  if redis.call('EXISTS', kp .. batch[i]) == 1 then n = n + 1 else dead[#dead + 1] = batch[i] end
-end
-for i = 1, #dead, 1000 do
-  redis.call('ZREM', idx, unpack(dead, i, math.min(i + 999, #dead)))
-end
+local n = #live(idx, kp, batch)
 if #batch < chunk then return {n, false} end
 return {n, batch[#batch]}
+`);
+
+/**
+ * Skip-scan for `children`, server-side, in one round trip. KEYS: index. ARGV: keyPrefix, prefix,
+ * separator, BYLEX min, BYLEX max, want. Walks live members from min; a member with the separator
+ * after the prefix opens a folder, and the walk jumps past everything in it (the byte string
+ * after the folder: its last byte + 1, a valid BYLEX bound). Returns a flat list of kind
+ * ('f' or 'k') and key, in order, at most `want` items.
+ */
+export const CHILDREN = new LuaScript(`${LIVE}
+local idx, kp, prefix, sep, min, max, want = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local out, count = {}, 0
+local step = 16
+while count < want do
+  local batch = redis.call('ZRANGE', idx, min, max, 'BYLEX', 'LIMIT', 0, step)
+  if #batch == 0 then break end
+  local alive = live(idx, kp, batch)
+  local jumped = false
+  for i = 1, #alive do
+    local m = alive[i]
+    local at = string.find(m, sep, #prefix + 1, true)
+    if at then
+      local folder = string.sub(m, 1, at + #sep - 1)
+      out[#out + 1] = 'f'
+      out[#out + 1] = folder
+      count = count + 1
+      local last = string.byte(folder, #folder)
+      min = '[' .. string.sub(folder, 1, #folder - 1) .. string.char(last + 1)
+      jumped = true
+      break
+    end
+    out[#out + 1] = 'k'
+    out[#out + 1] = m
+    count = count + 1
+    if count >= want then break end
+  end
+  if not jumped then
+    if #batch < step then break end
+    min = '(' .. batch[#batch]
+    step = 128
+  else
+    step = 16
+  end
+end
+return out
 `);
 
 /** KEYS: value key. Returns {value, pttl} or nil; a non-string key reads as missing. */
