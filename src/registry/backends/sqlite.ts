@@ -248,7 +248,7 @@ class SqliteRegistry extends BaseRegistry {
   /** Sets the connection up and prepares the statements (again after every export, which frees them). */
   private prepare(): void {
     const db = this.db;
-    db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -16384');
+    db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -2000');
     const range = (inclusive: boolean, end: boolean) => `key ${inclusive ? '>=' : '>'} ?${end ? ' AND key < ?' : ''}`;
     const variants = (make: (inclusive: boolean, end: boolean) => string) =>
       [false, true].flatMap((end) => [false, true].map((inclusive) => db.prepare(make(inclusive, end))));
@@ -490,12 +490,13 @@ class SqliteRegistry extends BaseRegistry {
     const started = Date.now();
     let image: Uint8Array;
     try {
-      image = this.exportImage(seq);
+      image = this.exportImage(seq); // the only part that holds writers up
     } catch (err) {
       this.logger.warn(`Compaction of ${this.file} failed while exporting: ${describeCause(err)}. The journal keeps every change.`);
       this.compactAt = this.journalBytes * 2;
       return;
     }
+    const exported = Date.now();
     this.capture = { after: seq, records: [] };
     try {
       await this.files.replace(this.file, image);
@@ -506,11 +507,15 @@ class SqliteRegistry extends BaseRegistry {
       return;
     }
     this.snapshotSeq = seq;
+    const written = Date.now();
     // Cut the journal down to the records after the snapshot; no append runs meanwhile.
     const swap = this.chain.then(() => this.swapJournal());
     this.chain = swap;
     await swap;
-    this.logger.info(`Compacted ${this.file} (${image.length} bytes) in ${Date.now() - started} ms.`);
+    const done = Date.now();
+    this.logger.info(
+      `Compacted ${this.file} (${image.length} bytes) in ${done - started} ms: export ${exported - started} ms, write ${written - exported} ms, journal swap ${done - written} ms.`,
+    );
   }
 
   private async swapJournal(): Promise<void> {
@@ -613,7 +618,11 @@ class SqliteRegistry extends BaseRegistry {
 
   protected async doRemovePrefix(prefix: string): Promise<number> {
     this.writable();
-    const n = await this.doCount(prefix);
+    // Count and delete in one synchronous step, so that no other change slips in between.
+    const end = prefixEnd(prefix);
+    const n = this.guard('count keys', () =>
+      Number(this.row(this.st.count[end === undefined ? 0 : 1], end === undefined ? [prefix, Date.now()] : [prefix, end, Date.now()])?.[0] ?? 0),
+    );
     if (n > 0) {
       await this.commit([['r', prefix]]);
     }
