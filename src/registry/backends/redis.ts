@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createClient, ErrorReply } from 'redis';
+import { createClient, ErrorReply, TimeoutError } from 'redis';
 import { alreadyExists, BaseRegistry, movedKey, notFound } from '../base';
 import type { RawEntry } from '../base';
 import { describeCause, RegistryError } from '../errors';
@@ -40,6 +40,10 @@ export function redisGlobEscape(s: string): string {
 }
 
 const COUNT_CHUNK = 5_000;
+/** A point command not answered within this fails with UNAVAILABLE (the server hangs or the network is gone). */
+const POINT_TIMEOUT_MS = 5_000;
+/** Commands over whole prefixes or thousands of keys. */
+const BULK_TIMEOUT_MS = 120_000;
 const SCAN_COUNT = 1_000;
 /** Changes naming more keys than this are announced as one 'clear'. */
 const MAX_NAMED_CHANGES = 1_000;
@@ -346,7 +350,7 @@ export class RedisRegistry extends BaseRegistry {
   private async detectMode(): Promise<void> {
     let flags: string | undefined;
     try {
-      const reply = (await this.client.sendCommand(['CONFIG', 'GET', 'notify-keyspace-events'])) as unknown;
+      const reply = await this.send<unknown>(['CONFIG', 'GET', 'notify-keyspace-events']);
       flags = readConfigValue(reply);
     } catch (err) {
       this.modeNote = `changes by non-Nautilus clients are found by rescanning (CONFIG GET refused: ${describeCause(err)})`;
@@ -407,6 +411,12 @@ export class RedisRegistry extends BaseRegistry {
   }
 
   private unavailable(what: string, cause: unknown): RegistryError {
+    if (cause instanceof TimeoutError) {
+      return new RegistryError(
+        'UNAVAILABLE',
+        this.redact(`Cannot ${what}: Redis at ${this.cfg.display} did not answer in time; a change may or may not have been made. Try again.`),
+      );
+    }
     return new RegistryError(
       'UNAVAILABLE',
       this.redact(`Cannot ${what}: Redis at ${this.cfg.display} is unavailable (${describeCause(cause)}); the registry reconnects by itself, try again.`),
@@ -428,13 +438,21 @@ export class RedisRegistry extends BaseRegistry {
     return this.unavailable(what, err);
   }
 
-  private async evalScript<T>(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<T> {
+  /**
+   * One command. Point commands time out after POINT_TIMEOUT_MS (a server that stopped answering
+   * fails the call instead of hanging it); bulk ones (whole prefixes, thousands of keys) get longer.
+   */
+  private send<T>(args: readonly string[], bulk = false): Promise<T> {
+    return this.client.sendCommand(args, { timeout: bulk ? BULK_TIMEOUT_MS : POINT_TIMEOUT_MS }) as Promise<T>;
+  }
+
+  private async evalScript<T>(script: LuaScript, keys: readonly string[], args: readonly string[], bulk = false): Promise<T> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
-      return (await this.client.sendCommand(['EVALSHA', script.sha, ...tail])) as T;
+      return await this.send<T>(['EVALSHA', script.sha, ...tail], bulk);
     } catch (err) {
       if (err instanceof ErrorReply && err.message.startsWith('NOSCRIPT')) {
-        return (await this.client.sendCommand(['EVAL', script.source, ...tail])) as T;
+        return await this.send<T>(['EVAL', script.source, ...tail], bulk);
       }
       throw err;
     }
@@ -622,7 +640,7 @@ export class RedisRegistry extends BaseRegistry {
     const added: string[] = [];
     for (let i = 0; i < members.length; i += SCAN_COUNT) {
       const chunk = members.slice(i, i + SCAN_COUNT);
-      added.push(...(await this.evalScript<string[]>(ADOPT, [this.idx], [this.kp, ...chunk])));
+      added.push(...(await this.evalScript<string[]>(ADOPT, [this.idx], [this.kp, ...chunk], true)));
     }
     return added;
   }
@@ -641,7 +659,7 @@ export class RedisRegistry extends BaseRegistry {
     let example = '';
     let cursor = '0';
     do {
-      const reply = (await this.client.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', String(SCAN_COUNT), 'TYPE', 'string'])) as [string, string[]];
+      const reply = await this.send<[string, string[]]>(['SCAN', cursor, 'MATCH', match, 'COUNT', String(SCAN_COUNT), 'TYPE', 'string'], true);
       cursor = String(reply[0]);
       const members: string[] = [];
       for (const full of reply[1]) {
@@ -688,7 +706,7 @@ export class RedisRegistry extends BaseRegistry {
     if (keys.length === 1) {
       const value = await this.run(`retrieve ${showKey(keys[0])}`, async () => {
         try {
-          return await this.client.sendCommand(['GET', this.full(keys[0])]);
+          return await this.send<string | null>(['GET', this.full(keys[0])]);
         } catch (err) {
           if (err instanceof ErrorReply && err.message.startsWith('WRONGTYPE')) {
             return null; // another client put a non-string there: not a registry key
@@ -699,9 +717,9 @@ export class RedisRegistry extends BaseRegistry {
       return [value === null || value === undefined ? undefined : String(value)];
     }
     const reply = await this.run(keys.length === 1 ? `retrieve ${showKey(keys[0])}` : `retrieve ${keys.length} keys`, () =>
-      this.client.sendCommand(['MGET', ...keys.map((k) => this.full(k))]),
+      this.send<(string | null)[]>(['MGET', ...keys.map((k) => this.full(k))], keys.length > 1_000),
     );
-    return (reply as unknown as (string | null)[]).map((v) => (v === null ? undefined : String(v)));
+    return reply.map((v) => (v === null ? undefined : String(v)));
   }
 
   protected async doInspect(key: string): Promise<RawEntry | undefined> {
@@ -722,7 +740,7 @@ export class RedisRegistry extends BaseRegistry {
   }
 
   protected async doContains(key: string): Promise<boolean> {
-    const n = await this.run(`look up ${showKey(key)}`, () => this.client.sendCommand(['EXISTS', this.full(key)]));
+    const n = await this.run(`look up ${showKey(key)}`, () => this.send<number>(['EXISTS', this.full(key)]));
     return Number(n) > 0;
   }
 
@@ -783,7 +801,7 @@ export class RedisRegistry extends BaseRegistry {
       const max = lexUpperBound(prefix);
       let total = 0;
       for (;;) {
-        const [n, last] = await this.evalScript<[number, string | null]>(COUNT_RANGE, [this.idx], [this.kp, min, max, String(COUNT_CHUNK)]);
+        const [n, last] = await this.evalScript<[number, string | null]>(COUNT_RANGE, [this.idx], [this.kp, min, max, String(COUNT_CHUNK)], true);
         total += Number(n);
         if (last === null || last === undefined) {
           return total;
@@ -835,13 +853,9 @@ export class RedisRegistry extends BaseRegistry {
     const fullPrefix = this.full(prefix);
     return this.run(`remove the keys under ${showKey(prefix)}`, async () => {
       await this.sweep(fullPrefix);
-      const n = await this.evalScript<number>(REMOVE_RANGE, [this.idx], [
-        ...this.notifyArgs(() => ({ op: 'removePrefix', x: fullPrefix })),
-        this.kp,
-        prefix === '' ? '-' : '[' + prefix,
-        lexUpperBound(prefix),
-      ]);
-      return Number(n);
+      const notify = this.notifyArgs(() => ({ op: 'removePrefix', x: fullPrefix }));
+      const args = [...notify, this.kp, prefix === '' ? '-' : '[' + prefix, lexUpperBound(prefix)];
+      return Number(await this.evalScript<number>(REMOVE_RANGE, [this.idx], args, true));
     });
   }
 
@@ -864,16 +878,9 @@ export class RedisRegistry extends BaseRegistry {
     const t = this.full(to);
     const reply = await this.run(`rename the keys under ${showKey(from)}`, async () => {
       await this.sweep(f);
-      return this.evalScript<[string, string | number]>(RENAME_PREFIX, [this.idx], [
-        ...this.notifyArgs(() => ({ op: 'renamePrefix', f, t })),
-        this.kp,
-        from,
-        to,
-        '[' + from,
-        lexUpperBound(from),
-        overwrite ? '1' : '',
-        String(MAX_KEY_BYTES),
-      ]);
+      const notify = this.notifyArgs(() => ({ op: 'renamePrefix', f, t }));
+      const args = [...notify, this.kp, from, to, '[' + from, lexUpperBound(from), overwrite ? '1' : '', String(MAX_KEY_BYTES)];
+      return this.evalScript<[string, string | number]>(RENAME_PREFIX, [this.idx], args, true);
     });
     const status = String(reply[0]);
     if (status === 'EXISTS') {
