@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { RegistryStorage } from '../registry';
 import { registerCommands } from './commands';
-import { disposeLog, getChannel, logger } from './log';
+import { disposeLog, getChannel, logger, recentLogLines } from './log';
 import { RegistryService } from './registryService';
 import { PasswordStore } from './secrets';
 import { ContextKey, FS_SCHEME, KEYS_VIEW_ID } from './settings';
@@ -27,6 +27,12 @@ export interface NautilusRegistryApi {
     view: vscode.TreeView<TreeNode>;
     statusBar: RegistryStatusBar;
     passwords: PasswordStore;
+    fileSystem: ValueFileSystemProvider;
+    dragAndDrop: KeysDragAndDrop;
+    /** The last lines of the log, as written (redacted). */
+    logLines(): readonly string[];
+    /** The extension's log folder (the LogOutputChannel's file is below it). */
+    logUri: vscode.Uri;
   };
 }
 
@@ -43,9 +49,10 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
   const passwords = new PasswordStore(context.secrets);
   const service = new RegistryService(context, passwords);
   const provider = new KeysTreeProvider(service);
+  const dragAndDrop = new KeysDragAndDrop(service, provider);
   const view = vscode.window.createTreeView<TreeNode>(KEYS_VIEW_ID, {
     treeDataProvider: provider,
-    dragAndDropController: new KeysDragAndDrop(service, provider),
+    dragAndDropController: dragAndDrop,
     canSelectMany: true,
     showCollapseAll: true,
   });
@@ -76,7 +83,7 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
     },
     getRegistry: () => service.ensureCurrent(),
     onDidChangeRegistry: service.onDidChangeRegistry,
-    _test: { service, provider, view, statusBar, passwords },
+    _test: { service, provider, view, statusBar, passwords, fileSystem: fs, dragAndDrop, logLines: recentLogLines, logUri: context.logUri },
   };
 }
 

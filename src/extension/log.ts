@@ -27,6 +27,22 @@ export function addSecret(secret: string | undefined): void {
   }
 }
 
+/** The last lines written (already redacted), so tests can check what reached the log. */
+const recent: string[] = [];
+const RECENT_MAX = 2000;
+
+function remember(line: string): string {
+  recent.push(line);
+  if (recent.length > RECENT_MAX) {
+    recent.splice(0, recent.length - RECENT_MAX);
+  }
+  return line;
+}
+
+export function recentLogLines(): readonly string[] {
+  return recent;
+}
+
 export function getChannel(): vscode.LogOutputChannel {
   if (!channel) {
     channel = vscode.window.createOutputChannel(LOG_NAME, { log: true });
@@ -58,10 +74,10 @@ export interface Logger {
 export function logger(component: string): Logger {
   const tag = `[${component}] `;
   return {
-    trace: (m) => getChannel().trace(redact(tag + m)),
-    info: (m) => getChannel().info(redact(tag + m)),
-    warn: (m) => getChannel().warn(redact(tag + m)),
-    error: (m, err) => getChannel().error(redact(tag + m + (err === undefined ? '' : `: ${describe(err)}`))),
+    trace: (m) => getChannel().trace(remember(redact(tag + m))),
+    info: (m) => getChannel().info(remember(redact(tag + m))),
+    warn: (m) => getChannel().warn(remember(redact(tag + m))),
+    error: (m, err) => getChannel().error(remember(redact(tag + m + (err === undefined ? '' : `: ${describe(err)}`)))),
   };
 }
 

@@ -226,7 +226,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
         };
       }
       const sep = this.separator();
-      if (key.endsWith(sep) && (await registry.count(key)) > 0) {
+      if ((await registry.count(key.endsWith(sep) ? key : key + sep)) > 0) {
         return { type: vscode.FileType.Directory, ctime: this.started, mtime: this.started, size: 0 };
       }
     } catch (err) {
@@ -258,10 +258,9 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     return out;
   }
 
-  createDirectory(uri: vscode.Uri): void {
-    throw vscode.FileSystemError.NoPermissions(
-      vscode.l10n.t('Folders of the registry exist while keys are in them; store a key like "{0}" instead.', `${keyOfUri(uri) ?? ''}/name`),
-    );
+  /** Folders exist while keys are in them: creating one is accepted and changes nothing (writeFile calls it for parents). */
+  createDirectory(_uri: vscode.Uri): void {
+    return;
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {

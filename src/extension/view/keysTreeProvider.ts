@@ -48,6 +48,8 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private countsRunning = 0;
 
   private readonly disposables: vscode.Disposable[] = [];
+  /** How often each folder was (re)loaded from the registry: diagnostics and tests. */
+  readonly loadCounts = new Map<string, number>();
 
   constructor(private readonly service: RegistryService) {
     this.disposables.push(
@@ -189,6 +191,7 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     let p = this.loading.get(key);
     if (!p) {
       const epoch = this.epoch;
+      this.loadCounts.set(key, (this.loadCounts.get(key) ?? 0) + 1);
       p = this.fetch(key, registry, Math.max(this.pageSize, cached?.nodes.length ?? 0), undefined).then(
         (page) => {
           this.loading.delete(key);
@@ -407,18 +410,49 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         }
       }
     }
-    if (this.countsEnabled) {
-      for (const p of staleCounts) {
-        const f = this.folders.get(p);
-        if (f) {
-          this.queueCount(f);
-        }
-      }
-    }
     const toFire = this.dirty;
     this.dirty = new Set();
+    void this.recountThenFire(staleCounts, toFire);
+  }
+
+  /**
+   * Recounts the folders whose count changed (a few at once; cheap where counts are shown at all),
+   * then fires one event per touched folder: a folder whose list and count both changed renders once.
+   */
+  private async recountThenFire(staleCounts: Set<string>, toFire: Set<string>): Promise<void> {
+    const registry = this.service.current;
+    const epoch = this.epoch;
+    const recount = this.countsEnabled && registry ? [...staleCounts].map((p) => this.folders.get(p)).filter((f): f is FolderNode => f !== undefined) : [];
+    const inline = recount.slice(0, 32);
+    const changed = new Set<FolderNode>();
+    await Promise.all(
+      inline.map(async (f) => {
+        try {
+          const n = await registry!.count(f.prefix);
+          if (n !== f.count) {
+            f.count = n;
+            changed.add(f);
+          }
+        } catch (err) {
+          log.warn(`Could not count ${f.prefix}: ${errorMessage(err)}`);
+        }
+      }),
+    );
+    for (const f of recount.slice(32)) {
+      this.queueCount(f);
+    }
+    if (epoch !== this.epoch) {
+      return;
+    }
     for (const key of toFire) {
       this.fireFolder(key);
+      const node = this.folders.get(key);
+      if (node) {
+        changed.delete(node);
+      }
+    }
+    for (const f of changed) {
+      this._onDidChangeTreeData.fire(f);
     }
   }
 
