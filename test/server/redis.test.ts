@@ -345,6 +345,11 @@ describe('redis backend: against a server', function () {
       assert.ok((await r.count('k/')) >= acked.size);
       await r.store('after', 'recovery');
       assert.equal(await r.retrieve('after'), 'recovery');
+      // the change feed is back too
+      const peer = await openRedis({ keyPrefix: (r as RedisRegistry).keyPrefix });
+      opened.push(peer);
+      await peer.store('peer/after', 'v');
+      await until('external change after recovery', () => seen.some((c) => c.origin === 'external' && c.key === 'peer/after'));
     });
 
     it('foreign keys written during an outage are adopted on reconnect', async () => {

@@ -224,6 +224,7 @@ export class RedisRegistry extends BaseRegistry {
   private recovering: Promise<void> | undefined;
   private rescanTimer: NodeJS.Timeout | undefined;
   private suppress = false;
+  private suppressTimer: NodeJS.Timeout | undefined;
   private pendingFeed: FeedItem[] = [];
   private feedScheduled = false;
   private feedChain: Promise<void> = Promise.resolve();
@@ -240,6 +241,11 @@ export class RedisRegistry extends BaseRegistry {
     this.idx = redisIndexKey(cfg.keyPrefix);
     this.markerChannel = `nautilus-registry:echo:${this.id}`;
     this.changeChannel = redisChangeChannel(cfg.db);
+  }
+
+  /** The namespace of this registry's keys in Redis. */
+  get keyPrefix(): string {
+    return this.kp;
   }
 
   static async open(config: RedisConfig): Promise<RedisRegistry> {
@@ -368,9 +374,7 @@ export class RedisRegistry extends BaseRegistry {
 
   private async subscribe(): Promise<void> {
     if (this.mode === 'keyspace') {
-      await this.sub.subscribe(this.markerChannel, (message: string) => {
-        this.suppress = message === 'b';
-      });
+      await this.sub.subscribe(this.markerChannel, (message: string) => this.onMarker(message));
       const prefix = `__keyspace@${this.cfg.db}__:`;
       await this.sub.pSubscribe(`${prefix}${redisGlobEscape(this.kp)}*`, (event: string, channel: string) => {
         this.onKeyspaceEvent(channel.slice(prefix.length), event);
@@ -463,6 +467,20 @@ export class RedisRegistry extends BaseRegistry {
   }
 
   // ---- change feed -------------------------------------------------------------------------
+
+  /**
+   * 'b' and 'e' bracket the notifications of one of our own writes. Should a write script fail
+   * between them (the server ran out of memory mid-script), the 'e' never comes: the bracket
+   * closes by itself after a while so that other clients' changes are not muted for good.
+   */
+  private onMarker(message: string): void {
+    clearTimeout(this.suppressTimer);
+    this.suppress = message === 'b';
+    if (this.suppress) {
+      this.suppressTimer = setTimeout(() => (this.suppress = false), 2_000);
+      this.suppressTimer.unref();
+    }
+  }
 
   private onKeyspaceEvent(fullKey: string, event: string): void {
     if (this.suppress || this.isClosed || !fullKey.startsWith(this.kp)) {
@@ -910,6 +928,7 @@ export class RedisRegistry extends BaseRegistry {
       clearInterval(this.rescanTimer);
       this.rescanTimer = undefined;
     }
+    clearTimeout(this.suppressTimer);
     await this.feedChain.catch(() => undefined);
     for (const c of [this.sub, this.client]) {
       if (!c) {
