@@ -5,10 +5,6 @@ import { describeConformance } from './suite';
 
 const prefixes = new WeakMap<RegistryStorage, string>();
 
-if (redisSkipReason) {
-  console.log(`redis: skipped — ${redisSkipReason}`);
-}
-
 describeConformance(
   'redis',
   {
