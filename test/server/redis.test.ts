@@ -6,7 +6,8 @@
 import * as assert from 'node:assert/strict';
 import { openRegistry } from '../../src/registry';
 import type { RedisRegistry } from '../../src/registry/backends/redis';
-import { redisIndexKey } from '../../src/registry/backends/redis';
+import { lexLowerBound, redisGlobEscape, redisIndexKey } from '../../src/registry/backends/redis';
+import { compareKeys } from '../../src/registry/keys';
 import { RegistryError } from '../../src/registry/errors';
 import type { RedisConfig, RegistryChange, RegistryStorage } from '../../src/registry/types';
 import { expectCode } from '../conformance/suite';
@@ -64,6 +65,39 @@ describe('redis backend: configuration and redaction (no server needed)', functi
       assert.doesNotMatch(err.message + String(err.stack), /hunter2|secret|p%40ss|p@ss/, err.message);
       assert.match(err.message, /ECONNREFUSED|refused|connect/i, 'says why');
     }
+  });
+});
+
+describe('redis backend: key bounds (no server needed)', () => {
+  /** What ZRANGE BYLEX does with a bound: compare bytes of UTF-8. */
+  function inRange(key: string, bound: string): boolean {
+    const c = Buffer.compare(Buffer.from(key, 'utf8'), Buffer.from(bound.slice(1), 'utf8'));
+    return bound[0] === '[' ? c >= 0 : c > 0;
+  }
+
+  it('a paging cursor with lone surrogates selects exactly the keys compareKeys puts after it', () => {
+    const units = ['a', 'z', '\u00e9', '\ud7ff', '\ue000', '\uffff', '\ud83d\ude00', '\udbff\udfff', '\ud800\udc00'];
+    const lone = ['\ud800', '\ud83d', '\udbff', '\udc00', '\ude00', '\udfff'];
+    let seed = 7;
+    const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
+    const keys = Array.from({ length: 400 }, () => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(units)).join(''));
+    for (let i = 0; i < 300; i++) {
+      const after = Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(next() < 0.4 ? lone : units)).join('');
+      for (const inclusive of [false, true]) {
+        const bound = lexLowerBound(after, inclusive);
+        for (const k of keys) {
+          const expected = inclusive ? compareKeys(k, after) >= 0 : compareKeys(k, after) > 0;
+          const got = bound !== undefined && inRange(k, bound);
+          assert.equal(got, expected, `key ${JSON.stringify(k)} after ${JSON.stringify(after)} (bound ${JSON.stringify(bound)})`);
+        }
+      }
+    }
+  });
+
+  it('escapes every glob character of a literal prefix', () => {
+    assert.equal(redisGlobEscape('a*b?c[d]e\\f'), 'a\\*b\\?c\\[d\\]e\\\\f');
+    assert.equal(redisGlobEscape("'; DROP TABLE registry; --"), "'; DROP TABLE registry; --");
   });
 });
 
