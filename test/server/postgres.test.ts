@@ -146,6 +146,59 @@ describe('postgres backend (server tests)', function () {
     });
   });
 
+  describe('children (one recursive skip-scan query)', () => {
+    it('agrees with the definition for unusual separators and keys written by other clients', async () => {
+      const r = await open();
+      const table = tables[tables.length - 1];
+      const seps = ['/', '\ud7ff', '😀', '\u{10ffff}', '::', 'ab'];
+      const keys: string[] = [];
+      for (const sep of seps) {
+        for (const a of ['x', 'y\ud7ff', 'é', '😀z']) {
+          keys.push(`${a}${sep}1`, `${a}${sep}2${sep}deep`, a, `${a}${sep}`, `${a}${sep}${sep}`);
+        }
+      }
+      await r.storeMany([...new Set(keys)].map((key) => ({ key, value: 'v' })));
+      // A key no Nautilus client could write (a control character), right after a folder's keys.
+      await pg.sql(`INSERT INTO public."${table}" (key, value) VALUES ('x/' || chr(1), 'v'), ('x' || chr(1), 'v') ON CONFLICT DO NOTHING`);
+      const all: string[] = [];
+      for (let page = await r.list({ limit: 10_000 }); ; ) {
+        all.push(...page.keys);
+        if (!page.next) {
+          break;
+        }
+        page = await r.list({ after: page.next, limit: 10_000 });
+      }
+      for (const sep of seps) {
+        for (const prefix of ['', 'x', `x${sep}`, `y\ud7ff${sep}`, `😀z${sep}`]) {
+          const expected: { kind: string; key: string }[] = [];
+          for (const k of all) {
+            if (!k.startsWith(prefix)) {
+              continue;
+            }
+            const at = k.indexOf(sep, prefix.length);
+            const item = at < 0 ? { kind: 'key', key: k } : { kind: 'folder', key: k.slice(0, at + sep.length) };
+            if (!expected.some((e) => e.kind === item.kind && e.key === item.key)) {
+              expected.push(item);
+            }
+          }
+          for (const limit of [2, 1000]) {
+            const got: { kind: string; key: string }[] = [];
+            let after: string | undefined;
+            for (let guard = 0; guard < 1000; guard++) {
+              const page = await r.children(prefix, sep, { after, limit });
+              got.push(...page.items);
+              if (!page.next) {
+                break;
+              }
+              after = page.next;
+            }
+            assert.deepEqual(got, expected, `children(${JSON.stringify(prefix)}, ${JSON.stringify(sep)}, limit ${limit})`);
+          }
+        }
+      }
+    });
+  });
+
   describe('external changes', () => {
     it('reports changes made with plain SQL (psql, the Rust registry) within a second, as external', async () => {
       const r = await open();

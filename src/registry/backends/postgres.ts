@@ -20,9 +20,9 @@ import { alreadyExists, BaseRegistry, movedKey, notFound } from '../base';
 import type { RawEntry } from '../base';
 import { describeCause, RegistryError } from '../errors';
 import type { RegistryErrorCode } from '../errors';
-import { prefixEnd } from '../keys';
+import { childOf, compareKeys, prefixEnd } from '../keys';
 import { redactSecrets, redactUrl } from '../redact';
-import type { Entry, PostgresConfig, RegistryDescription, RegistryStorage } from '../types';
+import type { ChildItem, ChildrenPage, Entry, PostgresConfig, RegistryDescription, RegistryStorage } from '../types';
 import { configField } from '../validation';
 import {
   byteOrderIndexName,
@@ -521,6 +521,44 @@ class PostgresRegistry extends BaseRegistry {
     const values = bound === 'none' ? [from, limit] : [from, params[1], limit];
     const r = await this.q<{ key: string }>(this.sql.scan(inclusive, bound), values, 'list');
     return r.rows.map((row) => row.key);
+  }
+
+  /** One recursive skip-scan query instead of the base class's round trip per seek. */
+  protected override async childrenScan(prefix: string, separator: string, after: string | undefined, limit: number): Promise<ChildrenPage> {
+    const last = Array.from(separator).pop()!.codePointAt(0)!;
+    if (last === 0x10ffff) {
+      return super.childrenScan(prefix, separator, after, limit); // no successor character
+    }
+    let from = prefix;
+    let inclusive = true;
+    if (after !== undefined && compareKeys(after, prefix) >= 0) {
+      if (!after.startsWith(prefix)) {
+        return { items: [] };
+      }
+      if (after.length > prefix.length && after.endsWith(separator) && childOf(prefix, separator, after).key === after) {
+        const end = prefixEnd(after);
+        if (end === undefined) {
+          return { items: [] };
+        }
+        from = end; // resume after a folder: skip everything inside it
+      } else {
+        from = after;
+        inclusive = false;
+      }
+    }
+    const { bound, params } = prefixBound(prefix);
+    const successor = String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
+    const values: unknown[] = [from, prefix, separator, successor, limit + 1];
+    if (bound === 'end') {
+      values.push(params[1]);
+    }
+    const r = await this.q<{ k: string }>(this.sql.children(inclusive, bound), values, 'children');
+    const items: ChildItem[] = r.rows.map((row) => childOf(prefix, separator, row.k));
+    if (items.length > limit) {
+      items.length = limit;
+      return { items, next: items[limit - 1].key };
+    }
+    return { items };
   }
 
   protected async doCount(prefix: string): Promise<number> {

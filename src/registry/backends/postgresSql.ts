@@ -332,6 +332,34 @@ export class Statements {
     });
   }
 
+  /**
+   * `children` in one round trip: a recursive skip-scan. Each step seeks (index, LIMIT 1) to the
+   * first live key after the previous item: after a folder, to the folder's end (the folder without
+   * its last character, then that character's successor $4); after a direct key, to the smallest
+   * text above it (key || chr(1): no text lies between, as U+0000 cannot be stored).
+   * $1 from, $2 prefix, $3 separator, $4 successor of the separator's last character, $5 limit
+   * (items), then $6 end (bound 'end') or nothing ('startsWith' re-uses $2, 'none' has no bound).
+   */
+  children(inclusive: boolean, bound: 'none' | 'end' | 'startsWith'): Stmt {
+    return this.get(`children${inclusive}${bound}`, () => {
+      const within = bound === 'end' ? `${this.k} < $6` : bound === 'startsWith' ? 'starts_with(key, $2)' : 'TRUE';
+      const pos = `strpos(substr(w.k, char_length($2::text) + 1), $3::text)`;
+      const next =
+        `CASE WHEN ${pos} > 0 ` +
+        `THEN left(w.k, char_length($2::text) + ${pos} - 1 + char_length($3::text) - 1) || $4::text ` +
+        `ELSE w.k || chr(1) END`;
+      return (
+        `WITH RECURSIVE w(k, n) AS (` +
+        `(SELECT key, 1 FROM ${this.t} WHERE ${this.k} ${inclusive ? '>=' : '>'} $1 AND ${within} AND ${this.live} ORDER BY ${this.k} LIMIT 1) ` +
+        `UNION ALL ` +
+        `(SELECT x.key, w.n + 1 FROM w CROSS JOIN LATERAL (` +
+        `SELECT key FROM ${this.t} WHERE ${this.k} >= (${next}) AND ${within} AND ${this.live} ORDER BY ${this.k} LIMIT 1) x ` +
+        `WHERE w.n < $5)` +
+        `) SELECT k FROM w`
+      );
+    });
+  }
+
   /** A cheap-enough change fingerprint for polling: row count and an order-independent hash. */
   fingerprint(): Stmt {
     return this.get('fingerprint', () => {
