@@ -146,6 +146,21 @@ describe('postgres backend (server tests)', function () {
     });
   });
 
+  describe('expiry', () => {
+    it('deletes expired rows a second after opening (they were invisible already)', async () => {
+      const r = await open();
+      const table = tables[tables.length - 1];
+      await r.storeMany([
+        { key: 'short', value: 'v', ttlMs: 50 },
+        { key: 'long', value: 'v', ttlMs: 60_000 },
+        { key: 'forever', value: 'v' },
+      ]);
+      await waitFor('expired row deleted', 3000, async () => (await pg.sql(`SELECT key FROM public."${table}" WHERE key = 'short'`)).length === 0);
+      const rows = await pg.sql<{ key: string }>(`SELECT key FROM public."${table}" ORDER BY key`);
+      assert.deepEqual(rows.map((x) => x.key), ['forever', 'long']);
+    });
+  });
+
   describe('children (one recursive skip-scan query)', () => {
     it('agrees with the definition for unusual separators and keys written by other clients', async () => {
       const r = await open();

@@ -30,6 +30,7 @@ import {
   channelFor,
   createTableSql,
   createTriggersSql,
+  expiryIndexSql,
   NOTIFY_FUNCTION,
   notifyFunctionSql,
   quoteIdent,
@@ -186,6 +187,7 @@ class PostgresRegistry extends BaseRegistry {
   private polling = false;
   private lastFingerprint: string | undefined;
   private pollFailed = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     config: PostgresConfig,
@@ -245,7 +247,7 @@ class PostgresRegistry extends BaseRegistry {
     let message: string;
     if (isConnectionError(err)) {
       this.poolProblem = cause;
-      message = `PostgreSQL at ${this.location} is unavailable (${what}): ${cause}. Nothing was changed by this call unless it said so; retry when the server is back.`;
+      message = `PostgreSQL at ${this.location} is unavailable (${what}): ${cause}. Retry when the server is back (the registry reconnects by itself).`;
     } else if (pgCode === '23505') {
       code = 'ALREADY_EXISTS';
       message = `${what}: a key already exists: ${cause}.`;
@@ -437,6 +439,29 @@ class PostgresRegistry extends BaseRegistry {
     this.lastFingerprint = await this.fingerprint();
     this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
     this.pollTimer.unref();
+  }
+
+  /**
+   * Expired rows are invisible to every call; a sweep a second after opening and then every
+   * hour deletes them so that they do not pile up (one DELETE, served by the partial index on
+   * expires_at in tables this backend created).
+   */
+  startSweeping(): void {
+    if (!this.sql.shape.ttl) {
+      return;
+    }
+    const sweep = () => {
+      if (!this.isClosed) {
+        this.q(this.sql.sweep(), [], 'remove expired keys').catch(() => undefined);
+      }
+    };
+    const first = setTimeout(() => {
+      sweep();
+      this.sweepTimer = setInterval(sweep, 3_600_000);
+      this.sweepTimer.unref();
+    }, 1000);
+    first.unref();
+    this.sweepTimer = first;
   }
 
   private async fingerprint(): Promise<string> {
@@ -686,6 +711,8 @@ class PostgresRegistry extends BaseRegistry {
   }
 
   protected async doClose(): Promise<void> {
+    clearTimeout(this.sweepTimer);
+    clearInterval(this.sweepTimer);
     if (this.pollTimer) {
       clearInterval(this.pollTimer);
     }
@@ -740,6 +767,7 @@ async function setupTable(c: PoolClient, schemaIn: string | undefined, table: st
     let created = false;
     if (rel.rowCount === 0) {
       await c.query(createTableSql(schema, table));
+      await c.query(expiryIndexSql(schema, table));
       created = true;
     }
     const relInfo = created
@@ -830,7 +858,7 @@ async function setupTable(c: PoolClient, schemaIn: string | undefined, table: st
         const cause = describeCause(err);
         if (needTrigger) {
           pollReason = `cannot install the change trigger on ${where} (${cause})`;
-          notes.push(`Change notifications: polling every interval (no trigger: ${cause}).`);
+          notes.push(`Changes by other clients: found by polling (the change trigger could not be installed: ${cause}).`);
         }
         if (!keyIsByteOrdered) {
           notes.push(`Column key of ${where} is not COLLATE "C" and no index on (key COLLATE "C") could be created (${cause}): listing scans the table.`);
@@ -841,7 +869,7 @@ async function setupTable(c: PoolClient, schemaIn: string | undefined, table: st
     if (pglite && pollReason === undefined) {
       pollReason = 'PGlite delivers NOTIFY only to the connection that caused it';
       warnPoll = false;
-      notes.push('Change notifications: polling (PGlite has no cross-connection NOTIFY).');
+      notes.push('Changes by other clients: found by polling (PGlite delivers NOTIFY only to the connection that caused it).');
     }
     if (created) {
       notes.push(`Created table ${where}.`);
@@ -916,6 +944,7 @@ export async function openPostgresRegistry(config: PostgresConfig): Promise<Regi
     } else {
       await registry.startPolling();
     }
+    registry.startSweeping();
   } catch (err) {
     await registry.close().catch(() => undefined);
     throw failOpen(err);

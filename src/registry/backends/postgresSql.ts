@@ -107,6 +107,12 @@ export function createTriggersSql(schema: string, table: string): string[] {
   ];
 }
 
+/** Lets the expiry sweep find expired rows without reading the table. */
+export function expiryIndexSql(schema: string, table: string): string {
+  const name = 'nautilus_' + createHash('md5').update(`${schema}.${table}`, 'utf8').digest('hex').slice(0, 16) + '_exp';
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${quoteIdent(schema)}.${quoteIdent(table)} (expires_at) WHERE expires_at IS NOT NULL`;
+}
+
 export function byteOrderIndexSql(schema: string, table: string): string {
   return (
     `CREATE INDEX IF NOT EXISTS ${quoteIdent(byteOrderIndexName(schema, table))} ` +
@@ -358,6 +364,11 @@ export class Statements {
         `) SELECT k FROM w`
       );
     });
+  }
+
+  /** Deletes expired rows (they are invisible already; this only gives the space back). */
+  sweep(): Stmt {
+    return this.get('sweep', () => `DELETE FROM ${this.t} WHERE expires_at <= statement_timestamp()`);
   }
 
   /** A cheap-enough change fingerprint for polling: row count and an order-independent hash. */
