@@ -403,14 +403,15 @@ export class RedisRegistry extends BaseRegistry {
     return [this.changeChannel, '', JSON.stringify({ w: this.id, p: this.kp, ...message() })];
   }
 
-  private async run<T>(what: string, f: () => Promise<T>): Promise<T> {
+  /** Runs one operation; `what` (built only when needed) names it in an error message. */
+  private async run<T>(what: () => string, f: () => Promise<T>): Promise<T> {
     if (!this.client.isReady) {
-      throw this.unavailable(what, this.lastCause ?? new Error('not connected'));
+      throw this.unavailable(what(), this.lastCause ?? new Error('not connected'));
     }
     try {
       return await f();
     } catch (err) {
-      throw this.mapError(what, err);
+      throw this.mapError(what(), err);
     }
   }
 
@@ -715,14 +716,14 @@ export class RedisRegistry extends BaseRegistry {
 
   protected async doStore(key: string, value: string, ttlMs: number | undefined): Promise<void> {
     const full = this.full(key);
-    await this.run(`store ${showKey(key)}`, () =>
+    await this.run(() => `store ${showKey(key)}`, () =>
       this.evalScript(STORE, [full, this.idx], [...this.notifyArgs(() => ({ op: 'store', k: [full] })), value, key, ttlMs === undefined ? '' : String(ttlMs)]),
     );
   }
 
   protected async doRetrieveMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 1) {
-      const value = await this.run(`retrieve ${showKey(keys[0])}`, async () => {
+      const value = await this.run(() => `retrieve ${showKey(keys[0])}`, async () => {
         try {
           return await this.send<string | null>(['GET', this.full(keys[0])]);
         } catch (err) {
@@ -734,14 +735,14 @@ export class RedisRegistry extends BaseRegistry {
       });
       return [value === null || value === undefined ? undefined : String(value)];
     }
-    const reply = await this.run(keys.length === 1 ? `retrieve ${showKey(keys[0])}` : `retrieve ${keys.length} keys`, () =>
+    const reply = await this.run(() => `retrieve ${keys.length} keys`, () =>
       this.send<(string | null)[]>(['MGET', ...keys.map((k) => this.full(k))], keys.length > 1_000),
     );
     return reply.map((v) => (v === null ? undefined : String(v)));
   }
 
   protected async doInspect(key: string): Promise<RawEntry | undefined> {
-    const reply = await this.run(`inspect ${showKey(key)}`, () => this.evalScript<[string, number] | null>(INSPECT, [this.full(key)], []));
+    const reply = await this.run(() => `inspect ${showKey(key)}`, () => this.evalScript<[string, number] | null>(INSPECT, [this.full(key)], []));
     if (!reply) {
       return undefined;
     }
@@ -751,14 +752,14 @@ export class RedisRegistry extends BaseRegistry {
 
   protected async doRemove(key: string): Promise<boolean> {
     const full = this.full(key);
-    const n = await this.run(`remove ${showKey(key)}`, () =>
+    const n = await this.run(() => `remove ${showKey(key)}`, () =>
       this.evalScript<number>(REMOVE, [full, this.idx], [...this.notifyArgs(() => ({ op: 'remove', k: [full] })), key]),
     );
     return Number(n) > 0;
   }
 
   protected async doContains(key: string): Promise<boolean> {
-    const n = await this.run(`look up ${showKey(key)}`, () => this.send<number>(['EXISTS', this.full(key)]));
+    const n = await this.run(() => `look up ${showKey(key)}`, () => this.send<number>(['EXISTS', this.full(key)]));
     return Number(n) > 0;
   }
 
@@ -767,7 +768,7 @@ export class RedisRegistry extends BaseRegistry {
     if (min === undefined) {
       return [];
     }
-    const reply = await this.run('list keys', () =>
+    const reply = await this.run(() => 'list keys', () =>
       this.evalScript<string[]>(SCAN_RANGE, [this.idx], [this.kp, min, lexUpperBound(prefix), String(limit)]),
     );
     return reply.map(String);
@@ -796,7 +797,7 @@ export class RedisRegistry extends BaseRegistry {
     if (min === undefined) {
       return { items: [] };
     }
-    const reply = await this.run(`list the children of ${showKey(prefix)}`, () =>
+    const reply = await this.run(() => `list the children of ${showKey(prefix)}`, () =>
       this.evalScript<string[]>(CHILDREN, [this.idx], [this.kp, prefix, separator, min, lexUpperBound(prefix), String(limit + 1)]),
     );
     const items: ChildItem[] = [];
@@ -811,7 +812,7 @@ export class RedisRegistry extends BaseRegistry {
   }
 
   protected async doCount(prefix: string): Promise<number> {
-    return this.run('count keys', async () => {
+    return this.run(() => 'count keys', async () => {
       let min = '[' + prefix;
       if (prefix === '') {
         min = '-';
@@ -830,7 +831,7 @@ export class RedisRegistry extends BaseRegistry {
   }
 
   protected async doStoreMany(entries: readonly Entry[]): Promise<void> {
-    await this.run(`store ${entries.length} keys`, async () => {
+    await this.run(() => `store ${entries.length} keys`, async () => {
       const multi = this.client.multi();
       const [chan, begin, end] = this.notifyArgs(() =>
         entries.length <= MAX_NAMED_CHANGES ? { op: 'many', k: entries.map((e) => this.full(e.key)) } : { op: 'many', x: this.kp },
@@ -869,7 +870,7 @@ export class RedisRegistry extends BaseRegistry {
 
   protected async doRemovePrefix(prefix: string): Promise<number> {
     const fullPrefix = this.full(prefix);
-    return this.run(`remove the keys under ${showKey(prefix)}`, async () => {
+    return this.run(() => `remove the keys under ${showKey(prefix)}`, async () => {
       await this.sweep(fullPrefix);
       const notify = this.notifyArgs(() => ({ op: 'removePrefix', x: fullPrefix }));
       const args = [...notify, this.kp, prefix === '' ? '-' : '[' + prefix, lexUpperBound(prefix)];
@@ -880,7 +881,7 @@ export class RedisRegistry extends BaseRegistry {
   protected async doRename(from: string, to: string, overwrite: boolean): Promise<void> {
     const f = this.full(from);
     const t = this.full(to);
-    const status = await this.run(`rename ${showKey(from)}`, () =>
+    const status = await this.run(() => `rename ${showKey(from)}`, () =>
       this.evalScript<string>(RENAME, [f, t, this.idx], [...this.notifyArgs(() => ({ op: 'rename', f, t })), from, to, overwrite ? '1' : '']),
     );
     if (String(status) === 'NOT_FOUND') {
@@ -894,7 +895,7 @@ export class RedisRegistry extends BaseRegistry {
   protected async doRenamePrefix(from: string, to: string, overwrite: boolean): Promise<number> {
     const f = this.full(from);
     const t = this.full(to);
-    const reply = await this.run(`rename the keys under ${showKey(from)}`, async () => {
+    const reply = await this.run(() => `rename the keys under ${showKey(from)}`, async () => {
       await this.sweep(f);
       const notify = this.notifyArgs(() => ({ op: 'renamePrefix', f, t }));
       const args = [...notify, this.kp, from, to, '[' + from, lexUpperBound(from), overwrite ? '1' : '', String(MAX_KEY_BYTES)];
@@ -913,7 +914,7 @@ export class RedisRegistry extends BaseRegistry {
 
   protected async doSetTtl(key: string, ttlMs: number | undefined): Promise<boolean> {
     const full = this.full(key);
-    const n = await this.run(`set the expiry of ${showKey(key)}`, () =>
+    const n = await this.run(() => `set the expiry of ${showKey(key)}`, () =>
       this.evalScript<number>(SET_TTL, [full, this.idx], [...this.notifyArgs(() => ({ op: 'store', k: [full] })), key, ttlMs === undefined ? '' : String(ttlMs)]),
     );
     return Number(n) > 0;
