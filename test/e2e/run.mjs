@@ -13,8 +13,10 @@
 //   7 connect to PostgreSQL (password prompt), see the shared keys; an outside change shows up by itself
 //
 // Prints one line per step and `UI e2e suite: N passed, N failed`; exits non-zero on a failure.
-// Usage: node test/e2e/run.mjs [--keep] [--headed-slowmo <ms>]   VERBOSE=1 for the page's console
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Usage: node test/e2e/run.mjs [--keep] [--update-screenshots]   VERBOSE=1 for the page's console
+//   --keep               keep the run folder (.vscode-test/runs/e2e-*) even when every step passed
+//   --update-screenshots copy the README's screenshots from this run into media/screenshots/
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { launchBrowser } from '../harness/browser.mjs';
@@ -40,18 +42,39 @@ function bulkFile(dir) {
   return file;
 }
 
-/** The setsize of the rows one level below a folder row (= the folder's loaded children). */
-async function childSetSize(wb, folderLabel) {
-  return wb.page.evaluate((label) => {
-    const rows = [...document.querySelectorAll('.part.sidebar .monaco-list-row')];
-    const folder = rows.find((r) => r.getAttribute('aria-label') === label);
-    if (!folder) {
-      return undefined;
+/**
+ * How many children a folder shows (loaded keys plus "Load more…"): the aria-setsize of its key
+ * rows. The list is virtualized, so this is read from whichever child rows are rendered.
+ */
+async function childSetSize(wb, prefix) {
+  return wb.page.evaluate((p) => {
+    const rows = [...document.querySelectorAll('.part.sidebar .monaco-list-rows .monaco-list-row')];
+    const sizes = rows.filter((r) => (r.getAttribute('aria-label') ?? '').startsWith(`Key ${p}`)).map((r) => Number(r.getAttribute('aria-setsize')));
+    return sizes.length ? Math.max(...sizes) : 0;
+  }, prefix);
+}
+
+/** The screenshots the README shows, copied from a run's test-results/e2e/ (step that must pass). */
+const README_SHOTS = [
+  ['01-welcome.png', 'welcome.png', 1],
+  ['03-edit-value.png', 'edit-value.png', 3],
+  ['05b-load-more.png', 'load-more.png', 5],
+  ['05-import-page-filter.png', 'filter.png', 5],
+  ['06a-confirm-remove.png', 'remove-folder.png', 6],
+  ['07-postgres.png', 'postgres-live.png', 7],
+];
+
+function updateReadmeScreenshots(results) {
+  const dir = path.join(repoRoot, 'media', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  for (const [from, to, step] of README_SHOTS) {
+    if (results.find((r) => r.n === step)?.status !== 'passed') {
+      log(`not updating media/screenshots/${to}: step ${step} did not pass`);
+      continue;
     }
-    const level = Number(folder.getAttribute('aria-level'));
-    const child = rows.find((r) => Number(r.getAttribute('aria-level')) === level + 1 && rows.indexOf(r) > rows.indexOf(folder));
-    return child ? Number(child.getAttribute('aria-setsize')) : 0;
-  }, folderLabel);
+    copyFileSync(path.join(shotsDir, from), path.join(dir, to));
+    log(`media/screenshots/${to} <- ${from}`);
+  }
 }
 
 async function main() {
@@ -103,10 +126,19 @@ async function main() {
       await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
       await wb.waitReady();
       await wb.openView();
-      const welcome = wb.welcome();
-      await welcome.first().waitFor({ timeout: 30_000 });
-      const text = await welcome.first().innerText();
-      const buttons = (await welcome.first().locator('.monaco-button').allInnerTexts()).map((s) => s.trim());
+      await wb.resizeSidebar(470);
+      const welcome = wb.welcome().first();
+      // "Connecting to the registry…" comes first; then the empty-registry welcome with its buttons.
+      const seen = new Set();
+      const buttons = await wb.poll(async () => {
+        const b = (await welcome.locator('.monaco-button').allInnerTexts()).map((x) => x.trim());
+        seen.add((await welcome.innerText().catch(() => '')).split('\n')[0]);
+        return b.some((x) => /add key|store key/i.test(x)) ? b : undefined;
+      }, { timeout: 30_000, what: 'the empty-registry welcome' }).catch((err) => {
+        throw new Error(`${err.message}; welcome texts seen: ${JSON.stringify([...seen])}`);
+      });
+      log(`welcome texts seen while opening: ${JSON.stringify([...seen])}`);
+      const text = await welcome.innerText();
       log(`welcome: ${JSON.stringify(text.split('\n').filter(Boolean))}`);
       if (!buttons.some((b) => /add key|store key/i.test(b)) || !buttons.some((b) => /import/i.test(b))) {
         throw new Error(`welcome buttons are ${JSON.stringify(buttons)}; expected Add Key and Import`);
@@ -156,40 +188,45 @@ async function main() {
     ['import-page-filter', `import ${BULK.toLocaleString('en')} keys; "Load more…"; filter by prefix`, async () => {
       await wb.runCommand(C('import'));
       // code-server's open dialog is the workbench's own: a quick input that takes a path.
-      await wb.answer(importFile, { expect: /path|json|import|open/i });
-      await wb.poll(async () => {
-        if (await wb.quickInput().isVisible()) {
-          await page.keyboard.press('Enter');
-          return false;
-        }
-        return (await wb.row('Folder users/').count()) > 0;
-      }, { timeout: 60_000, interval: 1000, what: 'folder users/ after the import' });
-      const toasts = await wb.toasts();
-      log(`toasts: ${JSON.stringify(toasts)}`);
+      await wb.pickFile(importFile, /import/i);
+      // team/api/url exists already, so the import asks what to do with existing keys.
+      await wb.pickItem('Keep existing keys', /exist/i);
+      await wb.poll(async () => (await wb.row('Folder users/').count()) > 0, { timeout: 60_000, what: 'folder users/ after the import' });
+      const report = await wb.poll(async () => (await wb.toasts()).find((t) => /import/i.test(t)), { timeout: 15_000, what: 'the import report' });
+      log(`import report: ${JSON.stringify(report)}`);
+      if (!/1,000|1000/.test(report)) {
+        throw new Error(`the import report does not say 1,000 keys: ${report}`);
+      }
       await wb.expand('Folder users/');
-      const first = await wb.poll(() => childSetSize(wb, 'Folder users/'), { what: 'the first page of users/' });
-      await page.screenshot({ path: path.join(shotsDir, '05a-imported.png') });
+      const first = await wb.poll(() => childSetSize(wb, 'users/'), { what: 'the first page of users/' });
+      await wb.shot(path.join(shotsDir, '05a-imported.png'));
       // The last loaded row is "Load more…": go to the end of the tree and open it.
       await wb.scrollTreeToEnd();
       const more = wb.sidebar.locator('.monaco-list-row', { hasText: 'Load more' }).last();
       await more.waitFor({ timeout: 10_000 });
+      await wb.shot(path.join(shotsDir, '05b-load-more.png'));
       await more.click();
       const second = await wb.poll(async () => {
-        const n = await childSetSize(wb, 'Folder users/');
+        const n = await childSetSize(wb, 'users/');
         return n > first ? n : 0;
       }, { what: '"Load more…" to add rows' });
       log(`users/: ${first} rows, then ${second} after "Load more…"`);
       if (!(first < BULK && second > first)) {
         throw new Error(`paging: ${first} then ${second} rows of ${BULK}`);
       }
-      await page.screenshot({ path: path.join(shotsDir, '05b-load-more.png') });
+      await wb.shot(path.join(shotsDir, '05c-more-loaded.png'));
       await wb.runCommand(C('filter'));
       await wb.answer('users/user-09', { expect: /prefix|filter|search/i });
       const labels = await wb.poll(async () => {
         const l = await wb.rowLabels();
         return l.length > 0 && l.every((x) => x.includes('users/user-09') || !x.startsWith('Key ')) && l.some((x) => x.startsWith('Key users/user-09')) ? l : undefined;
       }, { what: 'the tree filtered to users/user-09' });
-      log(`filtered rows (first 3): ${JSON.stringify(labels.slice(0, 3))}, setsize ${await wb.rows().first().getAttribute('aria-setsize')}`);
+      await wb.scrollTreeToStart();
+      const shown = Number(await wb.rows().first().getAttribute('aria-setsize'));
+      log(`filtered: ${shown} rows, first ${JSON.stringify(labels[0])}`);
+      if (shown !== 100) {
+        throw new Error(`the filter users/user-09 shows ${shown} rows; 100 keys match`);
+      }
     }],
     ['remove-folder', 'remove a folder (the confirmation states the count); the keys are gone', async () => {
       await wb.runCommand(C('clearFilter'));
@@ -202,7 +239,7 @@ async function main() {
       if (!/1,000|1000/.test(text)) {
         throw new Error(`the confirmation does not state the count: ${text}`);
       }
-      await page.screenshot({ path: path.join(shotsDir, '06a-confirm-remove.png') });
+      await wb.shot(path.join(shotsDir, '06a-confirm-remove.png'));
       const primary = wb.dialogConfirmButton();
       log(`confirming with "${(await primary.innerText()).trim()}"`);
       await primary.click();
@@ -218,29 +255,25 @@ async function main() {
       }
       // "Another client": the registry core (dist/registry.js) on its own pg connection.
       const { openRegistry } = createRequire(import.meta.url)(path.join(repoRoot, 'dist', 'registry.js'));
-      const other = await openRegistry({ backend: 'postgres', url: db.url });
+      // The table the extension uses by default (its setting's default in package.json).
+      const table = manifest.setting('nautilusRegistry.postgres.table')?.default;
+      const other = await openRegistry({ backend: 'postgres', url: db.url, ...(table ? { table } : {}) });
       try {
         await other.storeMany([
           { key: 'shared/greeting', value: 'hello from the team' },
           { key: 'shared/flags/beta', value: 'true' },
           { key: 'shared/owner', value: 'platform-team@example.test' },
         ]);
+        await wb.runCommand('View: Close All Editors');
         await wb.runCommand(C('connectPostgres'));
         await wb.answer(db.url, { expect: /postgres|url|connection/i });
-        // Further prompts (schema, table) take their defaults; the password prompt gets the secret.
-        await wb.poll(async () => {
-          const text = await wb.quickInputText();
-          if (!(await wb.quickInput().isVisible())) {
-            return false;
-          }
-          if (/password/i.test(text)) {
-            return true;
-          }
-          await page.keyboard.press('Enter');
-          return false;
-        }, { timeout: 20_000, interval: 500, what: 'the password prompt' });
-        if ((await wb.quickInput().locator('input[type="password"]').count()) === 0) {
-          throw new Error('the password prompt does not hide what is typed');
+        // The password prompt: a masked input (the URL prompt before it mentions passwords too).
+        const masked = wb.quickInput().locator('input[type="password"]');
+        await masked.waitFor({ state: 'visible', timeout: 20_000 });
+        const prompt = await wb.quickInputText();
+        log(`password prompt: ${JSON.stringify(prompt)}`);
+        if (!/password/i.test(prompt)) {
+          throw new Error(`the masked input does not ask for a password: ${prompt}`);
         }
         await wb.answer(PASSWORD);
         await wb.waitQuickInputClosed(20_000);
@@ -250,7 +283,7 @@ async function main() {
         if (before !== 'hello from the team') {
           throw new Error(`shared/greeting shows ${JSON.stringify(before)}`);
         }
-        await page.screenshot({ path: path.join(shotsDir, '07a-postgres.png') });
+        await wb.shot(path.join(shotsDir, '07a-postgres.png'));
         await other.store('shared/greeting', 'changed from outside');
         await other.store('shared/added-outside', 'new key');
         await wb.poll(async () => (await wb.rowDescription('Key shared/greeting')) === 'changed from outside', { timeout: 20_000, what: 'the outside change in the tree (no refresh)' });
@@ -293,7 +326,7 @@ async function main() {
         results.push({ n, name, title, status: 'failed', error: err.message });
         console.log(`  ✘ ${n} ${title}\n      ${String(err.message).split('\n').join('\n      ')}`);
       }
-      await page.screenshot({ path: shot }).catch((e) => log(`screenshot failed: ${e.message}`));
+      await wb.shot(shot).catch((e) => log(`screenshot failed: ${e.message}`));
     }
   } finally {
     if (browser.blocked.size) {
@@ -309,6 +342,9 @@ async function main() {
     if (db && !db.skip) {
       await db.dispose().catch((e) => log(`could not clean up the database: ${e.message}`));
     }
+  }
+  if (process.argv.includes('--update-screenshots')) {
+    updateReadmeScreenshots(results);
   }
   const passed = results.filter((r) => r.status === 'passed').length;
   const failed = results.filter((r) => r.status === 'failed').length;

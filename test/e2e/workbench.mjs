@@ -31,6 +31,16 @@ export function loadManifest(repoRoot) {
     title(id) {
       return commands.get(id)?.title;
     },
+    /** A contributed setting's schema (contributes.configuration may be one object or a list). */
+    setting(name) {
+      const conf = pkg.contributes?.configuration;
+      for (const c of Array.isArray(conf) ? conf : conf ? [conf] : []) {
+        if (c.properties?.[name]) {
+          return c.properties[name];
+        }
+      }
+      return undefined;
+    },
   };
 }
 
@@ -68,7 +78,9 @@ export class Workbench {
     if (!checked || !sidebarVisible) {
       await this.activityIcon().click();
     }
-    await this.sidebar.locator('.pane-header', { hasText: this.manifest.views[0].name }).first().waitFor({ timeout: 20_000 }).catch(() => {});
+    // The side bar's title names the container ("NAUTILUS REGISTRY: KEYS" when it has one view).
+    const title = new RegExp(this.manifest.container.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+    await this.sidebar.locator('.composite.title', { hasText: title }).first().waitFor({ timeout: 20_000 });
   }
 
   /** The welcome content of the view (viewsWelcome), when shown. */
@@ -100,8 +112,17 @@ export class Workbench {
     await row.waitFor({ timeout: 20_000 });
     if ((await row.getAttribute('aria-expanded')) !== 'true') {
       await row.click();
-      await this.page.waitForFunction((el) => el.getAttribute('aria-expanded') === 'true', await row.elementHandle(), { timeout: 10_000 });
+      // (rows are re-rendered, so poll the locator rather than hold an element handle)
+      await this.poll(async () => (await row.getAttribute('aria-expanded')) === 'true', { timeout: 10_000, what: `${ariaLabel} to expand` });
     }
+  }
+
+  /** A screenshot with the pointer parked where it raises no hover (tooltips hide rows). */
+  async shot(file) {
+    const size = this.page.viewportSize();
+    await this.page.mouse.move(size.width * 0.7, size.height * 0.75);
+    await sleep(400);
+    await this.page.screenshot({ path: file });
   }
 
   /** Clicks into the workbench so keyboard shortcuts reach it (not an input or a tree). */
@@ -152,6 +173,48 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
+  /** The title of the open quick input ('' when none). */
+  async quickInputTitle() {
+    return this.page.evaluate(() => {
+      const w = document.querySelector('.quick-input-widget');
+      return !w || getComputedStyle(w).display === 'none' ? '' : (w.querySelector('.quick-input-title')?.textContent ?? '').trim();
+    });
+  }
+
+  /**
+   * Picks a file in the workbench's own open dialog (a quick input that takes a path; code-server
+   * has no native dialog): types the path, then presses Enter until the dialog has accepted it.
+   */
+  async pickFile(filePath, dialogTitle) {
+    await this.poll(async () => dialogTitle.test(await this.quickInputTitle()), { timeout: 15_000, what: `the open dialog ${dialogTitle}` });
+    const input = this.quickInput().locator('input').first();
+    await input.fill(filePath);
+    await this.poll(async () => (await input.inputValue()) === filePath, { timeout: 5000, what: 'the path in the dialog' });
+    await sleep(500); // the dialog checks the path asynchronously
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.page.keyboard.press('Enter');
+      const accepted = await this.poll(async () => !dialogTitle.test(await this.quickInputTitle()), { timeout: 3000, what: 'the dialog to accept the file' }).catch(() => false);
+      if (accepted) {
+        return;
+      }
+      if ((await input.inputValue()) !== filePath) {
+        await input.fill(filePath);
+        await sleep(500);
+      }
+    }
+    throw new Error(`the open dialog did not accept ${filePath}: ${await this.quickInputText()}`);
+  }
+
+  /** Picks an item of an open quick pick by its label. */
+  async pickItem(label, titleRe) {
+    if (titleRe) {
+      await this.poll(async () => titleRe.test(await this.quickInputTitle()), { timeout: 15_000, what: `the quick pick ${titleRe}` });
+    }
+    const row = this.quickInput().locator('.monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: 10_000 });
+    await row.click();
+  }
+
   /** Title, prompt/validation message and placeholder of the open input box ('' when none is open). */
   async quickInputText() {
     return this.page.evaluate(() => {
@@ -165,15 +228,37 @@ export class Workbench {
     });
   }
 
-  /** Scrolls the side bar's tree to its end (virtualized lists render only visible rows). */
-  async scrollTreeToEnd() {
-    const list = this.sidebar.locator('.monaco-list').first();
-    const box = await list.boundingBox();
-    await this.page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 100));
-    for (let i = 0; i < 5; i++) {
-      await this.page.mouse.wheel(0, 20_000);
-      await sleep(100);
+  /** Drags the sash on the side bar's right edge so the side bar is `width` px wide. */
+  async resizeSidebar(width) {
+    const box = await this.sidebar.boundingBox();
+    const sashes = await this.page.locator('.monaco-sash.vertical').all();
+    for (const sash of sashes) {
+      const b = await sash.boundingBox();
+      if (b && Math.abs(b.x + b.width / 2 - (box.x + box.width)) < 6) {
+        const y = b.y + b.height / 2;
+        await this.page.mouse.move(b.x + b.width / 2, y);
+        await this.page.mouse.down();
+        await this.page.mouse.move(box.x + width, y, { steps: 8 });
+        await this.page.mouse.up();
+        return;
+      }
     }
+  }
+
+  /** Scrolls the side bar's tree to its first row. */
+  async scrollTreeToStart() {
+    await this.sidebar.locator('.monaco-list').first().evaluate((el) => el.focus());
+    await this.page.keyboard.press('Home');
+    await sleep(300);
+  }
+
+  /** Scrolls the side bar's tree to its last row (virtualized lists render only visible rows). */
+  async scrollTreeToEnd() {
+    // Focus the list itself (a click on a row would open or toggle it), then End: the list moves its
+    // focus to the last row and reveals it.
+    await this.sidebar.locator('.monaco-list').first().evaluate((el) => el.focus());
+    await this.page.keyboard.press('End');
+    await sleep(300);
   }
 
   async waitQuickInputClosed(timeout = 15_000) {
