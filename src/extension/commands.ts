@@ -495,9 +495,9 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
       options.existing = choice.value;
     }
     const bytes = await vscode.workspace.fs.readFile(uri);
-    const parsed = parseImport(new TextDecoder('utf-8').decode(bytes), uri.fsPath || uri.toString());
-    const report = await withCancellableProgress(vscode.l10n.t('Importing {0} keys', parsed.entries.length.toLocaleString()), (sink) =>
-      importEntries(reg, parsed, options, sink),
+    const source = uri.fsPath || uri.toString();
+    const report = await withCancellableProgress(vscode.l10n.t('Importing keys from {0}', source), async (sink) =>
+      importEntries(reg, await parseImport(new TextDecoder('utf-8').decode(bytes), source), options, sink),
     );
     if (interactive || report.skipped.length > 0 || report.cancelled) {
       void announce(

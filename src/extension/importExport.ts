@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { RegistryError } from '../registry';
 import type { Entry, RegistryStorage } from '../registry';
+import { scanJsonObject } from './jsonScan';
 import { errorMessage, logger } from './log';
 
 const log = logger('import');
@@ -50,27 +51,22 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Parses an import file: a JSON object of key to value. Strings are stored as they are; numbers,
- * booleans, arrays and objects as their JSON text; null is skipped. Throws a RegistryError
- * (INVALID_VALUE) with a clear message when the file is not such an object.
+ * Parses an import file: a JSON object of key to value, read incrementally (yielding to the event
+ * loop every 5,000 entries). Strings are stored as they are; numbers, booleans, arrays and objects
+ * as their JSON text; null is skipped. Throws a RegistryError (INVALID_VALUE) with the line and
+ * column when the file is not such an object; then nothing is imported.
  */
-export function parseImport(text: string, source: string): { entries: Entry[]; converted: number; skipped: Skipped[] } {
-  let data: unknown;
+export async function parseImport(text: string, source: string): Promise<{ entries: Entry[]; converted: number; skipped: Skipped[] }> {
+  let pairs: [string, unknown][];
   try {
-    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    pairs = await scanJsonObject(text, yieldToEventLoop);
   } catch (err) {
-    throw new RegistryError('INVALID_VALUE', `${source} is not valid JSON: ${err instanceof Error ? err.message : String(err)}. Nothing was imported.`);
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new RegistryError(
-      'INVALID_VALUE',
-      `${source} must hold a JSON object of key to value, like {"team/api/url": "https://example.test"}; it holds ${Array.isArray(data) ? 'an array' : data === null ? 'null' : `a ${typeof data}`}. Nothing was imported.`,
-    );
+    throw new RegistryError('INVALID_VALUE', `${source}: ${err instanceof Error ? err.message : String(err)}. Nothing was imported.`);
   }
   const entries: Entry[] = [];
   const skipped: Skipped[] = [];
   let converted = 0;
-  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+  for (const [key, value] of pairs) {
     if (typeof value === 'string') {
       entries.push({ key, value });
     } else if (value === null) {

@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { NautilusRegistryApi } from '../../src/extension/extension';
+import type { openRegistry } from '../../src/registry';
 import { startTestPostgres } from '../support/postgres';
 import type { TestPostgres } from '../support/postgres';
 import { children, describeNodes, freshMemory, getApi, setSettings, useBackend, waitFor } from './helpers';
@@ -145,6 +146,63 @@ describe('backends from settings', () => {
   });
 });
 
+describe('measurement: first tree children of a 100,000-key sqlite registry', () => {
+  it('opening through the extension vs the floor (dist/registry.js opened and asked for children directly)', async function () {
+    this.timeout(180_000);
+    const api = await getApi();
+    const r = await useBackend('sqlite');
+    await r.removePrefix('');
+    for (let c = 0; c < 100; c++) {
+      await r.storeMany(Array.from({ length: 1000 }, (_, i) => ({ key: `bench/${String(c).padStart(2, '0')}/${i}`, value: `value ${c * 1000 + i}` })));
+    }
+    await r.storeMany(Array.from({ length: 50 }, (_, i) => ({ key: `top${i}`, value: String(i) })));
+    const file = (r as unknown as { describe(): { location: string } }).describe().location;
+    const ext = vscode.extensions.getExtension('nautilus.nautilus-registry')!;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const core = require(`${ext.extensionPath}/dist/registry.js`) as { openRegistry: typeof openRegistry };
+    const pageSize = vscode.workspace.getConfiguration('nautilusRegistry').get<number>('pageSize', 200);
+    const rounds = 3;
+    const ext_ms: number[] = [];
+    const floor_ms: number[] = [];
+    let extTop: string[] = [];
+    let floorTop: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // The extension: close, reopen from settings, first children of the view.
+      await setSettings({ backend: 'memory' });
+      await api.getRegistry();
+      // From the moment the extension starts opening (the settings round trip is not counted).
+      let t = 0;
+      const sub = api._test.service.onDidChangeStatus((st) => {
+        if (st.state === 'connecting' && t === 0) {
+          t = performance.now();
+        }
+      });
+      await setSettings({ backend: 'sqlite' });
+      await api.getRegistry();
+      extTop = describeNodes(await children(api));
+      ext_ms.push(performance.now() - t);
+      sub.dispose();
+      // The floor: the same file opened with the core bundle, children() called directly.
+      await setSettings({ backend: 'memory' });
+      await api.getRegistry();
+      t = performance.now();
+      const direct = await core.openRegistry({ backend: 'sqlite', file, wasmPath: `${ext.extensionPath}/dist/sql-wasm.wasm` });
+      const page = await direct.children('', '/', { limit: pageSize });
+      floor_ms.push(performance.now() - t);
+      floorTop = page.items.map((i) => i.key);
+      await direct.close();
+    }
+    assert.deepEqual(extTop, floorTop, 'the view shows what children() returns');
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(
+      `      first children of 100,050 keys: extension ${med(ext_ms).toFixed(0)} ms, floor ${med(floor_ms).toFixed(0)} ms, ratio ${(med(ext_ms) / med(floor_ms)).toFixed(2)} (median of ${rounds})`,
+    );
+    await setSettings({ backend: 'sqlite' });
+    await (await api.getRegistry()).removePrefix('');
+    await setSettings({ backend: 'memory' });
+  });
+});
+
 describe('workspace trust (simulated in a trusted window)', () => {
   let api: NautilusRegistryApi;
 
@@ -158,8 +216,8 @@ describe('workspace trust (simulated in a trusted window)', () => {
   });
 
   it('uses only the local registry when the workspace is not trusted, and says so', async () => {
-    await setSettings({ backend: 'postgres', 'postgres.url': 'postgres://attacker@203.0.113.1:5432/x' });
     await api._test.service.setTrustOverride(false);
+    await setSettings({ backend: 'postgres', 'postgres.url': 'postgres://attacker@203.0.113.1:5432/x' });
     const r = await api.getRegistry();
     assert.equal(r.describe().backend, 'sqlite');
     assert.equal(api._test.service.status.requested, 'postgres');

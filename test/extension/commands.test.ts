@@ -33,6 +33,9 @@ describe('commands with arguments', () => {
 
   after(async () => {
     await closeEditors();
+    if (process.env.NAUTILUS_TEST_GREP) {
+      return; // a filtered run invokes only some commands
+    }
     const contributed = (vscode.extensions.getExtension('nautilus.nautilus-registry')!.packageJSON.contributes.commands as { command: string }[]).map(
       (c) => c.command,
     );
