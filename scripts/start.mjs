@@ -48,6 +48,9 @@ async function main() {
   // Stay alive while the server runs; if it dies, say so and exit non-zero.
   for (;;) {
     await new Promise((r) => setTimeout(r, 2000));
+    if (stopping) {
+      continue;
+    }
     try {
       process.kill(server.pid, 0);
     } catch {

@@ -1,6 +1,6 @@
 // Debian's Chromium driven by playwright-core (never `playwright install`): headless, a throwaway
 // profile, and every request to a host other than 127.0.0.1 aborted and recorded.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { chromiumPath } from './env.mjs';
@@ -26,7 +26,13 @@ export function isLocal(url) {
  */
 export async function launchBrowser(scratchDir, options = {}) {
   const profileDir = mkdtempSync(path.join(scratchDir, 'chromium-'));
+  // Chromium keeps crash reports and GTK/dconf state under XDG folders: keep them in the profile.
+  const xdg = { XDG_CONFIG_HOME: path.join(profileDir, 'xdg-config'), XDG_CACHE_HOME: path.join(profileDir, 'xdg-cache') };
+  for (const dir of Object.values(xdg)) {
+    mkdirSync(dir, { recursive: true });
+  }
   const context = await chromium.launchPersistentContext(profileDir, {
+    env: { ...process.env, ...xdg },
     executablePath: chromiumPath,
     headless: true,
     viewport: options.viewport ?? { width: 1400, height: 900 },
