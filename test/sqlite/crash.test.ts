@@ -29,13 +29,23 @@ interface RoundResult {
   stderr: string;
 }
 
-/** Runs the writer until a random moment after it is ready, then SIGKILLs it. */
-function runAndKill(file: string, compactBytes: number, seed: number, killAfterMs: number): Promise<RoundResult> {
+/**
+ * Runs the writer and SIGKILLs it `killAfterMs` after it is ready, or after it was started
+ * (`fromSpawn`: the kill may land while it opens and recovers the previous crash).
+ */
+function runAndKill(file: string, compactBytes: number, seed: number, killAfterMs: number, fromSpawn: boolean): Promise<RoundResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRITER, file, String(compactBytes), String(seed), '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const res: RoundResult = { begun: new Map(), acked: new Set(), order: [], compactions: 0, stderr: '' };
     let buf = '';
     let killed = false;
+    const kill = () => {
+      killed = true;
+      child.kill('SIGKILL');
+    };
+    if (fromSpawn) {
+      setTimeout(kill, killAfterMs);
+    }
     const timer = setTimeout(() => {
       if (!killed) {
         child.kill('SIGKILL');
@@ -52,10 +62,9 @@ function runAndKill(file: string, compactBytes: number, seed: number, killAfterM
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         if (line === 'ready') {
-          setTimeout(() => {
-            killed = true;
-            child.kill('SIGKILL');
-          }, killAfterMs);
+          if (!fromSpawn) {
+            setTimeout(kill, killAfterMs);
+          }
         } else if (line.startsWith('b ')) {
           const sp = line.indexOf(' ', 2);
           const n = Number(line.slice(2, sp));
@@ -72,7 +81,8 @@ function runAndKill(file: string, compactBytes: number, seed: number, killAfterM
         }
       }
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': every line the writer printed has been read by then.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (signal === 'SIGKILL' && killed) {
         resolve(res);
@@ -117,6 +127,7 @@ describe('sqlite crash test (SIGKILL)', function () {
     /** What the registry must hold: key -> value, for keys whose state is known. */
     const model = new Map<string, string>();
     let totalAcked = 0;
+    let roundsWithAcks = 0;
     let compactions = 0;
     for (let round = 0; round < 24; round++) {
       const tiny = round >= 14;
@@ -128,8 +139,10 @@ describe('sqlite crash test (SIGKILL)', function () {
         entries.forEach((e) => model.set(e.key, e.value));
         await r.close();
       }
-      const killAfter = 20 + Math.floor(rand() * 250);
-      const res = await runAndKill(file, tiny ? 2048 : 64 * 1024, Math.floor(rand() * 2 ** 31), killAfter);
+      // Every fifth round the kill may land while the writer opens and recovers the last crash.
+      const fromSpawn = round % 5 === 4;
+      const killAfter = fromSpawn ? 50 + Math.floor(rand() * 300) : 20 + Math.floor(rand() * 250);
+      const res = await runAndKill(file, tiny ? 2048 : 64 * 1024, Math.floor(rand() * 2 ** 31), killAfter, fromSpawn);
       compactions += res.compactions;
       // Expected state per key: the last acknowledged write, or any write begun after it.
       const last = new Map<string, string | null>();
@@ -149,6 +162,7 @@ describe('sqlite crash test (SIGKILL)', function () {
         }
       }
       totalAcked += res.acked.size;
+      roundsWithAcks += res.acked.size > 0 ? 1 : 0;
       // Check in place (taking over the dead writer's lock) or on a copy (leaving the crashed files for the next writer).
       const inPlace = round % 2 === 0;
       let checkFile = file;
@@ -180,9 +194,12 @@ describe('sqlite crash test (SIGKILL)', function () {
           model.set(k, got);
         }
       }
-      assert.ok(res.acked.size > 0 || killAfter < 60, `round ${round}: the writer acknowledged nothing in ${killAfter} ms`);
     }
-    console.log(`      crash test: 24 kills, ${totalAcked} acknowledged operations checked, ${compactions} compactions completed before kills (seed ${seed})`);
+    console.log(
+      `      crash test: 24 kills, ${totalAcked} acknowledged operations checked (${roundsWithAcks} rounds acknowledged some), ${compactions} compactions completed before kills (seed ${seed})`,
+    );
+    // Not vacuous: most rounds got writes acknowledged before the kill (a slow disk may stall a few).
+    assert.ok(roundsWithAcks >= 8 && totalAcked >= 100, `only ${roundsWithAcks} of 24 rounds (${totalAcked} operations) acknowledged writes before the kill`);
     assert.ok(compactions > 0, 'compactions ran during the rounds with a tiny compactBytes');
   });
 });

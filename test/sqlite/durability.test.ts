@@ -54,9 +54,15 @@ async function contents(r: RegistryStorage): Promise<Map<string, string>> {
   }
 }
 
-/** Opens a crash image and checks that it holds every acknowledged write (in-flight ones may go either way). */
+/**
+ * Opens a crash image and checks that it holds every acknowledged write (in-flight ones may go
+ * either way); then writes once more and crashes again (no close), and checks that image too:
+ * recovery must leave files that the next writer can append to.
+ */
 async function verify(cp: Checkpoint): Promise<void> {
-  const r = await open(new SimFileSystem(cp.image));
+  const sim = new SimFileSystem(cp.image);
+  const r = await open(sim);
+  let found: Map<string, string>;
   try {
     const actual = await contents(r);
     const keys = new Set([...cp.acked.keys(), ...cp.inflight.keys(), ...actual.keys()]);
@@ -68,7 +74,20 @@ async function verify(cp: Checkpoint): Promise<void> {
       }
       assert.ok(allowed.includes(got), `crash image "${cp.label}": key ${k} holds ${JSON.stringify(got)}, expected one of ${JSON.stringify(allowed)}`);
     }
+    found = actual;
+    await r.store('after/recovery', cp.label);
+  } catch (err) {
+    await r.close();
+    throw err;
+  }
+  const again = await open(new SimFileSystem(sim.crashImage()));
+  try {
+    const actual = await contents(again);
+    assert.equal(actual.get('after/recovery'), cp.label, `crash image "${cp.label}": a write after recovery survives the next crash`);
+    actual.delete('after/recovery');
+    assert.deepEqual(actual, found, `crash image "${cp.label}": the second recovery finds the same data`);
   } finally {
+    await again.close();
     await r.close();
   }
 }
@@ -95,21 +114,23 @@ describe('sqlite durability (simulated crashes)', function () {
         snap(`before sync, torn tail followed by zeros`, 0.3, 9);
       }
     };
-    const pool = Array.from({ length: 30 }, (_, i) => `k/${i % 3}/${i}`);
+    // Two lanes with their own keys run at once, so that new writes arrive while a batch is being
+    // appended and synced, and while a compaction runs.
+    const pools = [0, 1].map((lane) => Array.from({ length: 16 }, (_, i) => `k${lane}/${i % 3}/${i}`));
     const begin = (k: string, v: string | null) => inflight.set(k, v);
     const done = (k: string, v: string | null) => {
       acked.set(k, v);
       inflight.delete(k);
     };
-    try {
-      for (let round = 0; round < 70; round++) {
+    const lane = async (pool: string[], name: string) => {
+      for (let round = 0; round < 40; round++) {
         const keys = [...pool].sort(() => next() - 0.5).slice(0, 1 + Math.floor(next() * 9));
         const work: Promise<unknown>[] = [];
         while (keys.length > 0) {
           const roll = next();
           if (roll < 0.1 && keys.length >= 3) {
             const group = keys.splice(0, 3);
-            const entries = group.map((key) => ({ key, value: `m${round}-${key}` }));
+            const entries = group.map((key) => ({ key, value: `m${name}${round}-${key}` }));
             entries.forEach((e) => begin(e.key, e.value));
             work.push(r.storeMany(entries).then(() => entries.forEach((e) => done(e.key, e.value))));
           } else if (roll < 0.2 && keys.length >= 2) {
@@ -132,14 +153,20 @@ describe('sqlite durability (simulated crashes)', function () {
             work.push(r.remove(k).then(() => done(k, null)));
           } else {
             const k = keys.pop()!;
-            const v = `v${round}-${k}-` + 'x'.repeat(Math.floor(next() * 400));
+            const v = `v${name}${round}-${k}-` + 'x'.repeat(Math.floor(next() * 400));
             begin(k, v);
             work.push(r.store(k, v).then(() => done(k, v)));
           }
         }
         await Promise.all(work);
-        snap(`after round ${round} was acknowledged`);
+        snap(`after round ${round} of lane ${name} was acknowledged`);
+        for (let i = Math.floor(next() * 3); i > 0; i--) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
+    };
+    try {
+      await Promise.all([lane(pools[0], 'A'), lane(pools[1], 'B')]);
       await r.close();
       snap('after close');
       assert.ok(sim.calls.replace >= 4, `compactions ran (${sim.calls.replace} replaces)`);

@@ -172,9 +172,6 @@ interface Loaded {
   lastSeq: number;
   /** The snapshot on disk must be rewritten (new file, or its schema was upgraded). */
   needSnapshot: boolean;
-  /** Journal bytes to keep, or undefined to start a fresh one. */
-  journalKeep: number | undefined;
-  journalTorn: boolean;
 }
 
 // ---- the registry ---------------------------------------------------------------------------
@@ -836,7 +833,7 @@ function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefin
     if (!Number.isSafeInteger(snapshotSeq) || snapshotSeq < 0) {
       throw new Unreadable('database', `its nautilus_meta table holds a bad journal_seq (${String(seqText)})`);
     }
-    return { db, dbId, snapshotSeq, lastSeq: snapshotSeq, needSnapshot, journalKeep: undefined, journalTorn: false };
+    return { db, dbId, snapshotSeq, lastSeq: snapshotSeq, needSnapshot };
   } catch (err) {
     db.close();
     if (err instanceof Unreadable || RegistryError.is(err)) {
@@ -895,6 +892,8 @@ async function openLocked(
   const dbBytes = await files.read(file);
 
   let loaded: Loaded;
+  /** What the journal must be cut down to: set after a torn tail, or when it still holds changes the database has. */
+  let journalRewrite: Uint8Array | undefined;
   let journalTorn = 0;
   try {
     loaded = loadFiles(SQL, file, dbBytes, logBytes);
@@ -928,8 +927,17 @@ async function openLocked(
         }
         throw new Unreadable('journal', `a change in it cannot be replayed (${describeCause(err)})`);
       }
-      loaded.journalKeep = journal.goodLength;
       journalTorn = journal.tornBytes;
+      const firstFresh = journal.records.find((r) => r.seq > loaded.snapshotSeq);
+      const stale = journal.records.length > 0 && journal.records[0].seq <= loaded.snapshotSeq;
+      if (journalTorn > 0 || stale) {
+        // Keep only whole records after the snapshot, so that new records follow on without a gap
+        // (a crash during compaction can leave records the snapshot already holds).
+        const keep = firstFresh ? logBytes.subarray(firstFresh.start, journal.goodLength) : new Uint8Array(0);
+        journalRewrite = new Uint8Array(HEADER_BYTES + keep.length);
+        journalRewrite.set(logBytes.subarray(0, HEADER_BYTES));
+        journalRewrite.set(keep, HEADER_BYTES);
+      }
     }
   } catch (err) {
     if (!(err instanceof Unreadable)) {
@@ -969,10 +977,12 @@ async function openLocked(
         await files.replace(logPath, encodeHeader(dbId));
       } else if (logBytes === undefined) {
         await files.replace(logPath, encodeHeader(dbId));
-      } else if (journalTorn > 0) {
-        logger?.warn(`${logPath}: dropped ${journalTorn} bytes of an interrupted write at its end (a change that was never acknowledged).`);
-        await files.replace(logPath, logBytes.subarray(0, loaded.journalKeep));
-        journalBytes = loaded.journalKeep!;
+      } else if (journalRewrite) {
+        if (journalTorn > 0) {
+          logger?.warn(`${logPath}: dropped ${journalTorn} bytes of an interrupted write at its end (a change that was never acknowledged).`);
+        }
+        await files.replace(logPath, journalRewrite);
+        journalBytes = journalRewrite.length;
       } else {
         journalBytes = logBytes.length;
       }
