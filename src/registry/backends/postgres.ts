@@ -44,6 +44,9 @@ const DEFAULT_APP_NAME = 'nautilus-registry';
 /** Rows per storeMany statement, and a soft cap on the bytes of one statement. */
 const MANY_ROWS = 5000;
 const MANY_BYTES = 8 * 1024 * 1024;
+const QUERY_TIMEOUT_MS = 60_000;
+/** The listener proves its connection alive this often (a silent connection receives no NOTIFY). */
+const HEARTBEAT_MS = 30_000;
 
 type Bound = 'none' | 'end' | 'startsWith';
 
@@ -146,6 +149,9 @@ function connectionFrom(config: PostgresConfig): Connection {
     connectionTimeoutMillis: connectTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
+    // A server that stops answering (network partition) must not hang a call for the minutes TCP
+    // takes to notice: a query without an answer for this long fails as UNAVAILABLE.
+    query_timeout: QUERY_TIMEOUT_MS,
   };
   if (password !== undefined) {
     base.password = password;
@@ -373,6 +379,21 @@ class PostgresRegistry extends BaseRegistry {
     }
     this.listener = client;
     this.listenerUp = true;
+    const heartbeat = setInterval(() => {
+      if (this.listener !== client || !this.listenerUp) {
+        clearInterval(heartbeat);
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer to the heartbeat')), 10_000);
+        timer.unref();
+      });
+      Promise.race([client.query('SELECT 1'), late])
+        .catch(() => this.listenerLost(client))
+        .finally(() => clearTimeout(timer));
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
   }
 
   private listenerLost(client: Client): void {
