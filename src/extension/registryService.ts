@@ -51,6 +51,8 @@ export class RegistryService implements vscode.Disposable {
   /** The settings the current (or opening) registry was built from; a change reopens it. */
   private openedSignature: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** While a server backend is open: watches describe().state, so a dropped connection shows without waiting for a failed call. */
+  private healthTimer: ReturnType<typeof setInterval> | undefined;
 
   private readonly _onDidChangeRegistry = new vscode.EventEmitter<RegistryStorage | undefined>();
   /** Fires when the active registry is opened, switched or closed. */
@@ -340,11 +342,40 @@ export class RegistryService implements vscode.Disposable {
       notes,
     });
     this._onDidChangeRegistry.fire(registry);
+    this.watchHealth(registry);
     return registry;
+  }
+
+  private watchHealth(registry: RegistryStorage): void {
+    this.stopHealth();
+    if (registry.describe().backend !== 'postgres' && registry.describe().backend !== 'redis') {
+      return;
+    }
+    this.healthTimer = setInterval(() => {
+      if (registry !== this.registry) {
+        this.stopHealth();
+        return;
+      }
+      const state = registry.describe().state;
+      if (state === 'unavailable' && this._status.state === 'connected') {
+        log.warn('The server connection is unavailable.');
+        this.setStatus({ ...this._status, state: 'lost', error: this._status.error ?? vscode.l10n.t('The server does not answer.') });
+      } else if (state === 'open') {
+        this.reportHealthy(registry);
+      }
+    }, 2000);
+  }
+
+  private stopHealth(): void {
+    if (this.healthTimer) {
+      clearInterval(this.healthTimer);
+      this.healthTimer = undefined;
+    }
   }
 
   private async closeCurrent(): Promise<void> {
     this.generation++;
+    this.stopHealth();
     const old = this.registry;
     this.opening = undefined;
     this.registry = undefined;
@@ -379,6 +410,7 @@ export class RegistryService implements vscode.Disposable {
 
   async dispose(): Promise<void> {
     this.generation++;
+    this.stopHealth();
     this.registrySubscription?.dispose();
     const old = this.registry;
     this.registry = undefined;

@@ -37,6 +37,7 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private filterPrefix: string | undefined;
   private view: vscode.TreeView<TreeNode> | undefined;
   private epoch = 0;
+  private lastState: string | undefined;
 
   // Pending live changes, flushed in one batch DEBOUNCE_MS after the first of a burst.
   private pendingParents = new Set<string>();
@@ -56,7 +57,14 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       this._onDidChangeTreeData,
       service.onDidChangeData((c) => this.onChange(c)),
       service.onDidChangeRegistry(() => this.reset()),
-      service.onDidChangeStatus(() => this.updateMessage()),
+      service.onDidChangeStatus((st) => {
+        this.updateMessage();
+        // Lost or back: the top level switches between the Reconnect node and the keys.
+        if ((st.state === 'lost') !== (this.lastState === 'lost')) {
+          this._onDidChangeTreeData.fire(undefined);
+        }
+        this.lastState = st.state;
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (VIEW_SETTINGS.some((s) => e.affectsConfiguration(`${SECTION}.${s}`))) {
           this.reset();
