@@ -399,6 +399,43 @@ describe('redis backend: against a server', function () {
     });
   });
 
+  describe('a password-protected server (private redis-server with requirepass)', () => {
+    const secret = 'pw-Secret-4711';
+    let priv: PrivateRedis | undefined;
+    before(async function () {
+      priv = await startPrivateRedis(['--requirepass', secret]);
+      if (!priv) {
+        console.log('redis password tests: skipped — no redis-server binary to start a private password-protected server');
+        this.skip();
+      }
+    });
+    after(async () => {
+      await priv?.stop();
+    });
+
+    it('connects with config.password, and neither describe() nor any error shows it', async () => {
+      const noSecret = (text: string) => assert.ok(!text.includes(secret) && !text.includes(encodeURIComponent(secret)), text);
+      const warnings: string[] = [];
+      const logger = { info: (m: string) => warnings.push(m), warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m) };
+      const r = await open({ password: secret, logger }, priv!.url);
+      await r.store('k', 'v');
+      noSecret(JSON.stringify(r.describe()));
+      const viaUrl = await open({ logger, keyPrefix: (r as RedisRegistry).keyPrefix }, priv!.url.replace('redis://', `redis://:${secret}@`));
+      assert.equal(await viaUrl.retrieve('k'), 'v');
+      noSecret(JSON.stringify(viaUrl.describe()));
+      assert.match(viaUrl.describe().location, /\*\*\*/);
+      const wrong = await expectCode(open({ password: 'not-' + secret }, priv!.url), 'INVALID_CONFIG', /credentials/);
+      assert.ok(!wrong.message.includes('not-' + secret));
+      await expectCode(open({}, priv!.url), 'INVALID_CONFIG', /credentials/);
+      // down: the error of a call and the log lines
+      await priv!.stop();
+      const err = await expectCode(r.retrieve('k'), 'UNAVAILABLE');
+      noSecret(err.message);
+      assert.equal(r.describe().state, 'unavailable');
+      warnings.forEach(noSecret);
+    });
+  });
+
   describe('injection-like keys and glob characters', () => {
     const nasty = ["'; DROP TABLE registry; --", '*', '?', '[', ']', 'a[bc]d', 'a*', 'a?', '\\', '\\*', 'x"y', '%', '_', '{"json":1}', 'end) return 1 --'];
 

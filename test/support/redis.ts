@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createClient } from 'redis';
 import { openRegistry } from '../../src/registry';
 import { redisGlobEscape } from '../../src/registry/backends/redis';
@@ -89,13 +89,17 @@ export async function startPrivateRedis(args: string[]): Promise<PrivateRedis | 
   const url = `redis://127.0.0.1:${port}`;
   const ready = (async () => {
     for (let i = 0; i < 100; i++) {
-      try {
-        const c = await rawClient(url);
-        await c.close();
+      const open = await new Promise<boolean>((resolve) => {
+        const sock = connect(port, '127.0.0.1', () => {
+          sock.destroy();
+          resolve(true);
+        });
+        sock.once('error', () => resolve(false));
+      });
+      if (open) {
         return url;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
       }
+      await new Promise((r) => setTimeout(r, 50));
     }
     return undefined;
   })();

@@ -299,16 +299,20 @@ export class RedisRegistry extends BaseRegistry {
       throw this.connectError(this.lastCause ?? err);
     }
     this.ever = true;
-    await this.detectMode();
-    await this.subscribe();
-    await this.sweep(this.kp);
+    try {
+      await this.detectMode();
+      await this.subscribe();
+      await this.sweep(this.kp);
+    } catch (err) {
+      throw this.mapError('open the registry', err);
+    }
     this.startRescan();
   }
 
   private connectError(err: unknown): RegistryError {
     const cause = describeCause(err);
-    if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(cause)) {
-      return new RegistryError('INVALID_CONFIG', this.redact(`Redis at ${this.cfg.display} refused the credentials (${cause}); check the password.`), { cause: err });
+    if (/WRONGPASS|NOAUTH|invalid password|invalid username|without any password configured/i.test(cause)) {
+      return new RegistryError('INVALID_CONFIG', this.redact(`Redis at ${this.cfg.display} refused the credentials (${cause}); check the password.`));
     }
     return new RegistryError('UNAVAILABLE', this.redact(`Cannot connect to Redis at ${this.cfg.display}: ${cause}.`));
   }
