@@ -160,7 +160,6 @@ interface Statements {
   delRange: Statement;
   delFrom: Statement;
   purge: Statement;
-  meta: Statement;
   setMeta: Statement;
 }
 
@@ -183,7 +182,7 @@ class SqliteRegistry extends BaseRegistry {
   /** Journal operations (flushes, the swap after compaction) run one after another on this chain. */
   private chain: Promise<void> = Promise.resolve();
   private compaction: Promise<void> | undefined;
-  /** While a compaction writes its snapshot: records appended with a sequence number after `captureAfter`. */
+  /** While a compaction writes its snapshot: the records appended since with a sequence number after `after`. */
   private capture: { after: number; records: Uint8Array[] } | undefined;
   private compactAt: number;
   private failure: RegistryError | undefined;
@@ -192,7 +191,7 @@ class SqliteRegistry extends BaseRegistry {
     config: SqliteConfig,
     private readonly file: string,
     private readonly files: RegistryFileSystem,
-    private db: Database,
+    private readonly db: Database,
     private readonly dbId: Uint8Array,
     private snapshotSeq: number,
     private lastSeq: number,
@@ -266,7 +265,6 @@ class SqliteRegistry extends BaseRegistry {
       delRange: db.prepare('DELETE FROM registry WHERE key >= ? AND key < ?'),
       delFrom: db.prepare('DELETE FROM registry WHERE key >= ?'),
       purge: db.prepare('DELETE FROM registry WHERE expires_at <= ?'),
-      meta: db.prepare('SELECT value FROM nautilus_meta WHERE name = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO nautilus_meta(name, value) VALUES (?, ?)'),
     };
   }
