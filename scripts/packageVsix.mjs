@@ -19,7 +19,11 @@ export function packageVsix(out) {
   mkdirSync(path.dirname(vsix), { recursive: true });
   const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], {
+  // --no-rewrite-relative-links: the README's images (media/screenshots/) are relative links; with
+  // no public repository in package.json vsce would refuse to package rather than guess their URL.
+  // --allow-missing-repository: the same reason, for the manifest warning (a prompt on a terminal).
+  const args = ['package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '--out', vsix];
+  const r = spawnSync(process.execPath, [vsce, ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
