@@ -19,7 +19,6 @@ import {
   RENAME_PREFIX,
   SCAN_RANGE,
   SET_TTL,
-  STORE,
 } from './redisScripts';
 
 type RedisClient = ReturnType<typeof createClient>;
@@ -718,10 +717,25 @@ export class RedisRegistry extends BaseRegistry {
     return d;
   }
 
+  /**
+   * MULTI with the value, its index entry and the change notification: the same commands a raw
+   * client keeping an index would send, atomic, one round trip.
+   */
   protected async doStore(key: string, value: string, ttlMs: number | undefined): Promise<void> {
     const full = this.full(key);
-    await this.run(() => `store ${showKey(key)}`, () =>
-      this.evalScript(STORE, [full, this.idx], [...this.notifyArgs(() => ({ op: 'store', k: [full] })), value, key, ttlMs === undefined ? '' : String(ttlMs)]),
+    await this.run(
+      () => `store ${showKey(key)}`,
+      () => {
+        const [chan, begin, end] = this.notifyArgs(() => ({ op: 'store', k: [full] }));
+        const multi = this.client.multi();
+        if (begin !== '') {
+          multi.addCommand(['PUBLISH', chan, begin]);
+        }
+        multi.addCommand(ttlMs === undefined ? ['SET', full, value] : ['SET', full, value, 'PX', String(ttlMs)]);
+        multi.addCommand(['ZADD', this.idx, '0', key]);
+        multi.addCommand(['PUBLISH', chan, end]);
+        return withTimeout(multi.exec(), POINT_TIMEOUT_MS);
+      },
     );
   }
 
@@ -868,7 +882,7 @@ export class RedisRegistry extends BaseRegistry {
       }
       flush();
       multi.addCommand(['PUBLISH', chan, end]);
-      await multi.exec();
+      await withTimeout(multi.exec(), BULK_TIMEOUT_MS);
     });
   }
 
@@ -950,6 +964,15 @@ export class RedisRegistry extends BaseRegistry {
       }
     }
   }
+}
+
+/** node-redis gives MULTI no timeout: a server that stopped answering fails the call after `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError()), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** CONFIG GET's reply is a flat array in RESP2 and a map in RESP3. */

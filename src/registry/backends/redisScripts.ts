@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
  * The Lua scripts of the Redis backend. Every write runs as one script (or one MULTI), so the
  * value keys and the ordered index change together, atomically, in one round trip.
  *
+ * (`store` and `storeMany` are a MULTI with the same effect; see redis.ts.)
+ *
  * Layout in Redis (P = keyPrefix):
  * - `P<key>`: a plain string per registry key (TTL native), readable by any Redis client.
  * - `P\x00index`: a sorted set of every registry key (members without P, all with score 0), so
@@ -41,18 +43,6 @@ local function zremAll(idx, members)
   end
 end
 `;
-
-/** KEYS: value key, index. ARGV[4..6]: value, member, ttl ms ('' = permanent). */
-export const STORE = new LuaScript(`${NOTIFY}
-if ARGV[6] == '' then
-  redis.call('SET', KEYS[1], ARGV[4])
-else
-  redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[6])
-end
-redis.call('ZADD', KEYS[2], 0, ARGV[5])
-done(true)
-return 1
-`);
 
 /** KEYS: value key, index. ARGV[4]: member. Returns 1 when the key existed. */
 export const REMOVE = new LuaScript(`${NOTIFY}
