@@ -163,6 +163,34 @@ describe('Keys view', () => {
     await waitFor('the tree to follow', async () => describeNodes(await children(api)).join() === 'fresh/,stay/');
   });
 
+  it('a key stored into an empty registry and revealed right away shows up at the top level', async () => {
+    assert.deepEqual(await children(api), []);
+    // What Store Key does: store, then reveal at once (before the batched refresh ran).
+    await registry.store('team/api/url', 'https://example.test');
+    assert.equal(await api._test.provider.reveal('team/api/url'), true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      api._test.provider.peek('')?.items.map((i) => i.key),
+      ['team/'],
+      'the cached top level (what the view shows) has the new folder',
+    );
+    assert.deepEqual(
+      api._test.provider.peek('team/api/')?.items.map((i) => i.description),
+      ['https://example.test'],
+    );
+  });
+
+  it('a folder loaded below a top level that does not show it yet makes the top level reload', async () => {
+    await registry.store('a/1', '1');
+    assert.deepEqual(describeNodes(await children(api)), ['a/']);
+    // Load z/deep/ while the top level (cached) does not know z/ yet, then a change inside it.
+    await registry.store('z/deep/1', '1');
+    await api._test.provider.reveal('z/deep/1');
+    await registry.store('z/deep/2', '2');
+    await waitFor('z/ at the top level', () => api._test.provider.peek('')?.items.some((i) => i.key === 'z/') ?? false);
+    await waitFor('the top level to show z/', async () => describeNodes(await children(api)).join() === 'a/,z/');
+  });
+
   it('a custom separator makes other folders', async () => {
     await setSettings({ separator: '.' });
     await registry.storeMany([

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { MAX_PAGE, RegistryError, parentOf } from '../../registry';
+import { MAX_PAGE, RegistryError, compareKeys, parentOf } from '../../registry';
 import type { RegistryChange, RegistryStorage } from '../../registry';
 import { errorMessage, logger } from '../log';
 import type { RegistryService } from '../registryService';
@@ -466,15 +466,28 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private dirty = new Set<string>();
 
-  /** A key directly inside `folder` changed: reload the deepest loaded folder on its path, recount the rest. */
+  /**
+   * A key directly inside `folder` changed. The folder itself reloads if loaded; each loaded
+   * ancestor reloads only when the folder on the path is missing from what it shows (it may have
+   * just appeared); all of them get their counts refreshed.
+   */
   private touch(folder: string, staleCounts: Set<string>): void {
     const sep = this.separator;
     let f = folder;
-    let reloaded = false;
+    let child: string | undefined;
     for (;;) {
-      if (!reloaded && this.pages.has(f)) {
-        this.markDirty(f);
-        reloaded = true;
+      const page = this.pages.get(f);
+      if (page) {
+        if (child === undefined) {
+          this.markDirty(f);
+        } else if (!page.nodes.some((n) => n instanceof FolderNode && n.prefix === child)) {
+          const last = page.nodes[page.nodes.length - 1];
+          const lastKey = last === undefined ? undefined : last instanceof FolderNode ? last.prefix : last.key;
+          // Beyond the loaded pages it shows up with "Load more…"; within them it must appear now.
+          if (page.next === undefined || lastKey === undefined || compareKeys(child, lastKey) < 0) {
+            this.markDirty(f);
+          }
+        }
       }
       if (f !== '') {
         staleCounts.add(f);
@@ -482,6 +495,7 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       if (f === '') {
         break;
       }
+      child = f;
       f = parentOf(f, sep, true);
     }
   }
@@ -556,6 +570,10 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const registry = await this.service.getRegistry();
     if (!this.view || !(await registry.contains(key))) {
       return false;
+    }
+    // Apply changes still waiting for their batch, so every page on the path is current.
+    if (this.flushTimer) {
+      this.flush();
     }
     const sep = this.separator;
     const chain: string[] = [];

@@ -25,7 +25,7 @@ export class KeyNode {
     item.iconPath = new vscode.ThemeIcon('symbol-key');
     item.contextValue = 'key';
     item.description = this.preview;
-    item.command = { command: Commands.openValue, title: vscode.l10n.t('Open Value'), arguments: [this.key, { preview: true }] };
+    item.command = { command: Commands.openValue, title: vscode.l10n.t('Open Value'), arguments: [this, { preview: true }] };
     item.accessibilityInformation = { label: vscode.l10n.t('Key {0}', this.key) };
     return item;
   }
