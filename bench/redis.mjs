@@ -6,12 +6,13 @@
 // Each operation runs against a floor measured in the same run through a raw node-redis client:
 // - the same work without the registry (SET / MGET / EXISTS, MULTI with the same commands);
 // - for the design choice, the bare commands a registry without an index would send.
-// Point operations alternate registry and floor three times and keep the best of each, so that
-// noise from other processes on the machine hits both sides alike. Ratios matter, not absolute numbers.
+// Point operations alternate registry and floor in short bursts and report the median burst of
+// each, so that load from other processes hits both sides alike; client CPU per call is reported
+// too (it does not depend on the server's load). Ratios matter, not absolute numbers.
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'redis';
-import { registry, SIZES, valueFor, keyFor, rate, rateConcurrent, once, Results } from './lib.mjs';
+import { registry, SIZES, valueFor, keyFor, rateConcurrent, once, Results } from './lib.mjs';
 
 const url = process.env.NAUTILUS_BENCH_REDIS_URL || process.env.NAUTILUS_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 const CHUNK = 1000;
@@ -29,14 +30,28 @@ async function cpuPerOp(op, n = 3000) {
   return (c.user + c.system) / n;
 }
 
-async function bestOf(rounds, ours, floor) {
-  let a = 0;
-  let b = 0;
-  for (let i = 0; i < rounds; i++) {
-    a = Math.max(a, await ours());
-    b = Math.max(b, await floor());
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+/**
+ * ops/s of `ours` and of `floor`, measured in alternating short bursts (`pairs` of each, `burst`
+ * calls per burst, `inFlight` outstanding) and reported as the median burst of each side: on a
+ * machine whose load changes from second to second both sides see the same conditions.
+ */
+async function paired(ours, floor, { pairs = 15, burst = 300, inFlight = 1 } = {}) {
+  const a = [];
+  const b = [];
+  let base = 0;
+  for (let p = 0; p < pairs; p++) {
+    for (const [op, out] of [
+      [ours, a],
+      [floor, b],
+    ]) {
+      const start = base;
+      out.push(await rateConcurrent((i) => op(start + i), burst, inFlight));
+    }
+    base += burst;
   }
-  return [a, b];
+  return [median(a), median(b)];
 }
 
 async function deleteUnder(raw, prefix) {
@@ -100,98 +115,55 @@ async function benchSize(results, raw, rawBulk, base, n) {
     const indexBytes = Number(await raw.sendCommand(['MEMORY', 'USAGE', kp + '\u0000index', 'SAMPLES', '0']));
     results.add('redis', 'index memory', n, indexBytes / 2 ** 20, memBytes / 2 ** 20, 'all memory the keys took', 'MiB');
 
-    // point operations
+    // point operations: paired bursts (ours, floor, ours, floor, …), median of each side
     const probe = (i) => keyFor((i * 7919) % n);
     const v = valueFor(1);
-    let [a, b] = await bestOf(
-      5,
-      () => rate((i) => reg.store(`new/s${i % 5000}`, v), { minMs: 300 }),
-      () =>
-        rate(
-          (i) =>
-            raw
-              .multi()
-              .addCommand(['SET', `${kp}new/r${i % 5000}`, v])
-              .addCommand(['ZADD', kp + '\u0000index', '0', `new/r${i % 5000}`])
-              .addCommand(['PUBLISH', 'nautilus-registry:changes:0', JSON.stringify({ w: 'x', p: kp, op: 'store', k: [`${kp}new/r${i % 5000}`] })])
-              .exec(),
-          { minMs: 300 },
-        ),
-    );
+    const rawStore = (name) => (i) =>
+      raw
+        .multi()
+        .addCommand(['SET', `${kp}new/${name}${i % 5000}`, v])
+        .addCommand(['ZADD', kp + '\u0000index', '0', `new/${name}${i % 5000}`])
+        .addCommand(['PUBLISH', 'nautilus-registry:changes:0', JSON.stringify({ w: 'x', p: kp, op: 'store', k: [`${kp}new/${name}${i % 5000}`] })])
+        .exec();
+    let [a, b] = await paired((i) => reg.store(`new/s${i % 5000}`, v), rawStore('r'));
     results.add('redis', 'store', n, a, b, 'raw MULTI SET+ZADD+PUBLISH');
-    const bare = await bestOf(3, async () => a, () => rate((i) => raw.sendCommand(['SET', `${rawPrefix}new/r${i % 5000}`, v]), { minMs: 300 }));
-    results.add('redis', 'store (vs bare SET)', n, a, bare[1], 'raw SET, no index');
-    [a, b] = await bestOf(
-      5,
-      () => rateConcurrent((i) => reg.store(`new/c${i % 5000}`, v), 20000, 64),
-      () =>
-        rateConcurrent(
-          (i) =>
-            raw
-              .multi()
-              .addCommand(['SET', `${kp}new/d${i % 5000}`, v])
-              .addCommand(['ZADD', kp + '\u0000index', '0', `new/d${i % 5000}`])
-              .addCommand(['PUBLISH', 'nautilus-registry:changes:0', JSON.stringify({ w: 'x', p: kp, op: 'store', k: [`${kp}new/d${i % 5000}`] })])
-              .exec(),
-          20000,
-          64,
-        ),
-    );
+    [a, b] = await paired((i) => reg.store(`new/s${i % 5000}`, v), (i) => raw.sendCommand(['SET', `${rawPrefix}new/r${i % 5000}`, v]));
+    results.add('redis', 'store (vs bare SET)', n, a, b, 'raw SET, no index');
+    [a, b] = await paired((i) => reg.store(`new/c${i % 5000}`, v), rawStore('d'), { inFlight: 64, burst: 2000 });
     results.add('redis', 'store (64 in flight)', n, a, b, 'raw MULTI, 64 in flight');
-    [a, b] = await bestOf(
-      5,
-      () => rate((i) => reg.retrieve(probe(i)), { minMs: 300 }),
-      () => rate((i) => raw.sendCommand(['GET', kp + probe(i)]), { minMs: 300 }),
-    );
+    [a, b] = await paired((i) => reg.retrieve(probe(i)), (i) => raw.sendCommand(['GET', kp + probe(i)]));
     results.add('redis', 'retrieve', n, a, b, 'raw GET');
-    [a, b] = await bestOf(
-      5,
-      () => rate((i) => reg.contains(probe(i)), { minMs: 300 }),
-      () => rate((i) => raw.sendCommand(['EXISTS', kp + probe(i)]), { minMs: 300 }),
-    );
+    [a, b] = await paired((i) => reg.retrieve(probe(i)), (i) => raw.sendCommand(['GET', kp + probe(i)]), { inFlight: 64, burst: 2000 });
+    results.add('redis', 'retrieve (64 in flight)', n, a, b, 'raw GET, 64 in flight');
+    [a, b] = await paired((i) => reg.contains(probe(i)), (i) => raw.sendCommand(['EXISTS', kp + probe(i)]));
     results.add('redis', 'contains', n, a, b, 'raw EXISTS');
 
-    // client CPU per call: the registry's own cost (validation, scripts, events), what wall-clock
-    // ratios on a busy machine blur
-    const storeArgs = (i) => [`${kp}new/p${i % 5000}`, v];
-    results.add(
-      'redis',
-      'store (client CPU)',
-      n,
-      await cpuPerOp((i) => reg.store(`new/q${i % 5000}`, v)),
-      await cpuPerOp((i) =>
-        raw
-          .multi()
-          .addCommand(['SET', ...storeArgs(i)])
-          .addCommand(['ZADD', kp + '\u0000index', '0', `new/p${i % 5000}`])
-          .addCommand(['PUBLISH', 'nautilus-registry:changes:0', JSON.stringify({ w: 'x', p: kp, op: 'store', k: [storeArgs(i)[0]] })])
-          .exec(),
-      ),
-      'raw MULTI SET+ZADD+PUBLISH',
-      'µs/op',
-    );
+    // client CPU per call: the registry's own cost (validation, events, bookkeeping), immune to server load
+    results.add('redis', 'store (client CPU)', n, await cpuPerOp((i) => reg.store(`new/q${i % 5000}`, v)), await cpuPerOp(rawStore('p')), 'raw MULTI SET+ZADD+PUBLISH', 'µs/op');
     results.add('redis', 'retrieve (client CPU)', n, await cpuPerOp((i) => reg.retrieve(probe(i))), await cpuPerOp((i) => raw.sendCommand(['GET', kp + probe(i)])), 'raw GET', 'µs/op');
 
     // list page of 100 from a point in the middle: the index walk with its liveness check vs a bare ZRANGE BYLEX
     const mid = keyFor(Math.floor(n / 2));
-    [a, b] = await bestOf(
-      5,
-      () => rate(() => reg.list({ prefix: 'bench/', after: mid, limit: 100 }), { minMs: 300 }),
-      () => rate(() => raw.sendCommand(['ZRANGE', kp + '\u0000index', '(' + mid, '+', 'BYLEX', 'LIMIT', '0', '100']), { minMs: 300 }),
+    [a, b] = await paired(
+      () => reg.list({ prefix: 'bench/', after: mid, limit: 100 }),
+      () => raw.sendCommand(['ZRANGE', kp + '\u0000index', '(' + mid, '+', 'BYLEX', 'LIMIT', '0', '100']),
+      { burst: 50 },
     );
     results.add('redis', 'list page (100)', n, a, b, 'raw ZRANGE BYLEX, no liveness check');
 
     // children of a folder with 50 sub-folders (the tree view's call)
-    const ch = await rate(() => reg.children('bench/', '/'), { minMs: 400, minOps: 10 });
+    const chRates = [];
+    for (let r = 0; r < 9; r++) chRates.push(await rateConcurrent(() => reg.children('bench/', '/'), 10, 1));
+    const ch = median(chRates);
     const got = (await reg.children('bench/', '/')).items.length;
     if (got !== 50) results.note(`redis children at ${n}: expected 50 folders, got ${got}`);
     results.add('redis', 'children (50 folders)', n, ch, undefined, undefined);
 
     // count (exact: skips keys that expired or were deleted behind the index's back) vs ZLEXCOUNT
-    [a, b] = await bestOf(
-      2,
-      () => rate(() => reg.count('bench/'), { minMs: 300, minOps: 3 }),
-      () => rate(() => raw.sendCommand(['ZLEXCOUNT', kp + '\u0000index', '[bench/', '(bench0']), { minMs: 300, minOps: 3 }),
+    [a, b] = await paired(
+      () => reg.count('bench/'),
+      () => raw.sendCommand(['ZLEXCOUNT', kp + '\u0000index', '[bench/', '(bench0']),
+      { burst: n >= 100000 ? 2 : 10, pairs: 5 },
     );
     results.add('redis', 'count', n, a, b, 'raw ZLEXCOUNT, no liveness check');
 
@@ -207,8 +179,7 @@ async function benchSize(results, raw, rawBulk, base, n) {
       all.sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
       return all.slice(0, 100);
     };
-    const scanRate = await rate(scanPage, { minMs: 300, minOps: 2 });
-    const idxRate = await rate(() => reg.list({ prefix: 'bench/', limit: 100 }), { minMs: 300 });
+    const [scanRate, idxRate] = await paired(scanPage, () => reg.list({ prefix: 'bench/', limit: 100 }), { pairs: 3, burst: 2 });
     results.add('redis', 'list page: SCAN+sort design', n, scanRate, idxRate, 'registry list page (index)');
   } finally {
     await reg.close();
