@@ -378,6 +378,27 @@ describe('sqlite files', function () {
     });
   });
 
+  describe('configuration and side files', () => {
+    it('rejects bad sqlite settings with INVALID_CONFIG naming the field', async () => {
+      await expectCode(open({ file: '' }), 'INVALID_CONFIG', /file must not be empty/);
+      await expectCode(open({ compactBytes: 0 }), 'INVALID_CONFIG', /compactBytes/);
+      await expectCode(open({ lockTimeoutMs: -1 }), 'INVALID_CONFIG', /lockTimeoutMs/);
+      await expectCode(open({ readOnlyIfLocked: 'yes' as unknown as boolean }), 'INVALID_CONFIG', /readOnlyIfLocked/);
+      await expectCode(open({ wasmPath: 42 as unknown as string }), 'INVALID_CONFIG', /wasmPath/);
+      await expectCode(open({ fileSystem: { read: async () => undefined } as unknown as SqliteConfig['fileSystem'] }), 'INVALID_CONFIG', /fileSystem .*missing: openAppender/);
+      await expectCode(open({ wasmPath: path.join(dir, 'nowhere.wasm') }), 'UNAVAILABLE', /nowhere\.wasm/);
+      assert.deepEqual(readdirSync(dir), [], 'nothing was created');
+    });
+
+    it('side files are <file>.nautilus-log and <file>.nautilus-lock, never names SQLite reads (-journal, -wal, -shm)', async () => {
+      const r = await open();
+      await r.store('k', 'v');
+      assert.deepEqual(readdirSync(dir).sort(), ['registry.db', 'registry.db.nautilus-lock', 'registry.db.nautilus-log']);
+      await r.close();
+      assert.deepEqual(readdirSync(dir), ['registry.db']);
+    });
+  });
+
   describe('close and other SQLite tools', () => {
     async function sample(): Promise<string[]> {
       const r = await open();
