@@ -411,7 +411,8 @@ class SqliteRegistry extends BaseRegistry {
   private scheduleFlush(): void {
     if (!this.flushQueued) {
       this.flushQueued = true;
-      this.chain = this.chain.then(() => this.flush());
+      // flush settles its batch itself; the catch only keeps the chain going whatever happens.
+      this.chain = this.chain.then(() => this.flush()).catch((err: unknown) => void this.fail(err));
     }
   }
 
@@ -426,8 +427,9 @@ class SqliteRegistry extends BaseRegistry {
       batch.reject(this.failure);
       return;
     }
-    const data = concat(batch.records);
+    let data: Uint8Array;
     try {
+      data = concat(batch.records);
       await this.appender!.append(data);
       await this.appender!.sync();
     } catch (err) {
@@ -465,7 +467,9 @@ class SqliteRegistry extends BaseRegistry {
 
   private maybeCompact(): void {
     if (!this.compaction && !this.failure && !this.isClosed && this.journalBytes >= this.compactAt) {
-      this.compaction = this.compact().finally(() => (this.compaction = undefined));
+      this.compaction = this.compact()
+        .catch((err: unknown) => this.logger.warn(`Compaction of ${this.file} failed: ${describeCause(err)}. The journal keeps every change.`))
+        .finally(() => (this.compaction = undefined));
     }
   }
 
@@ -504,7 +508,7 @@ class SqliteRegistry extends BaseRegistry {
     this.snapshotSeq = seq;
     const written = Date.now();
     // Cut the journal down to the records after the snapshot; no append runs meanwhile.
-    const swap = this.chain.then(() => this.swapJournal());
+    const swap = this.chain.then(() => this.swapJournal()).catch((err: unknown) => void this.fail(err));
     this.chain = swap;
     await swap;
     const done = Date.now();
