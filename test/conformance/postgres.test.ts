@@ -20,7 +20,7 @@ describeConformance('postgres', {
     const s = await server();
     const table = freshTableName('conf');
     tables.push(table);
-    const config: PostgresConfig = { backend: 'postgres', url: s.url, table, pollIntervalMs: 200, ...options };
+    const config: PostgresConfig = { backend: 'postgres', url: s.url, table, pollIntervalMs: 500, ...options };
     const r = await openRegistry(config);
     configs.set(r, config);
     return r;
