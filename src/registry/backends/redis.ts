@@ -213,6 +213,7 @@ export class RedisRegistry extends BaseRegistry {
   private readonly idx: string;
   private readonly markerChannel: string;
   private readonly changeChannel: string;
+  private readonly ownMessageStart: string;
   private client!: RedisClient;
   private sub!: RedisClient;
   private mode: FeedMode = 'channel';
@@ -240,6 +241,7 @@ export class RedisRegistry extends BaseRegistry {
     this.idx = redisIndexKey(cfg.keyPrefix);
     this.markerChannel = `nautilus-registry:echo:${this.id}`;
     this.changeChannel = redisChangeChannel(cfg.db);
+    this.ownMessageStart = `{"w":${JSON.stringify(this.id)},`;
   }
 
   /** The namespace of this registry's keys in Redis. */
@@ -511,6 +513,9 @@ export class RedisRegistry extends BaseRegistry {
   private onChangeMessage(raw: string): void {
     if (this.isClosed) {
       return;
+    }
+    if (raw.startsWith(this.ownMessageStart)) {
+      return; // our own change, already told as local (checked before paying for JSON.parse)
     }
     let m: ChangeMessage;
     try {
