@@ -48,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
 
   const passwords = new PasswordStore(context.secrets);
   const service = new RegistryService(context, passwords);
+  activeService = service;
   const provider = new KeysTreeProvider(service);
   const dragAndDrop = new KeysDragAndDrop(service, provider);
   const view = vscode.window.createTreeView<TreeNode>(KEYS_VIEW_ID, {
@@ -87,6 +88,11 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
   };
 }
 
-export function deactivate(): void {
-  // Everything is in context.subscriptions; the registry closes there.
+let activeService: RegistryService | undefined;
+
+/** Closes the registry and waits for it (a sqlite registry finishes writing its file). The rest is in context.subscriptions. */
+export async function deactivate(): Promise<void> {
+  const service = activeService;
+  activeService = undefined;
+  await service?.dispose();
 }

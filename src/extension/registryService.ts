@@ -408,7 +408,13 @@ export class RegistryService implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', ContextKey.readOnly, s.readOnly);
   }
 
+  private disposed = false;
+
   async dispose(): Promise<void> {
+    if (this.disposed) {
+      return;
+    }
+    this.disposed = true;
     this.generation++;
     this.stopHealth();
     this.registrySubscription?.dispose();
