@@ -106,15 +106,25 @@ export class Workbench {
     return (await this.rows().evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''))).filter(Boolean);
   }
 
-  /** Expands a folder row (a click toggles; only clicks when collapsed). */
+  /**
+   * Expands a folder row (a click toggles, so it clicks only while the row is collapsed and checks
+   * again: the extension may be expanding it at the same moment, e.g. to reveal a new key).
+   */
   async expand(ariaLabel) {
     const row = this.row(ariaLabel);
     await row.waitFor({ timeout: 20_000 });
-    if ((await row.getAttribute('aria-expanded')) !== 'true') {
+    const expanded = async () => (await row.getAttribute('aria-expanded')) === 'true';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await sleep(300);
+      if (await expanded()) {
+        return;
+      }
       await row.click();
-      // (rows are re-rendered, so poll the locator rather than hold an element handle)
-      await this.poll(async () => (await row.getAttribute('aria-expanded')) === 'true', { timeout: 10_000, what: `${ariaLabel} to expand` });
+      if (await this.poll(expanded, { timeout: 3000, what: `${ariaLabel} to expand` }).catch(() => false)) {
+        return;
+      }
     }
+    throw new Error(`${ariaLabel} does not expand`);
   }
 
   /** A screenshot with the pointer parked where it raises no hover (tooltips hide rows). */
