@@ -352,6 +352,8 @@ describe('postgres backend (server tests)', function () {
         await expectCode(r.store('during', 'v'), 'UNAVAILABLE');
         await waitFor('state unavailable', 3000, () => r.describe().state === 'unavailable');
         await relay.up();
+        // No call needed: the registry notices by itself that the server is back.
+        await waitFor('state open again without any call', 10_000, () => r.describe().state === 'open');
         await waitFor('calls work again', 10_000, async () => {
           try {
             return (await r.retrieve('before')) === 'v';

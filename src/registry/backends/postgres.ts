@@ -174,6 +174,8 @@ interface SetupResult {
   warnPoll: boolean;
   /** Prepared statements are per connection (false on PGlite, where all connections are one session). */
   named: boolean;
+  /** Why TTL is unsupported: 'missing' column, or the column's other type. */
+  ttlProblem?: string;
 }
 
 class PostgresRegistry extends BaseRegistry {
@@ -184,6 +186,7 @@ class PostgresRegistry extends BaseRegistry {
   private readonly ourPids = new Set<number>();
   private readonly pollIntervalMs: number;
   private readonly named: boolean;
+  private readonly ttlProblem: string | undefined;
   /** Why the server is unreachable right now (undefined: fine). */
   private poolProblem: string | undefined;
   private listener: Client | undefined;
@@ -204,6 +207,7 @@ class PostgresRegistry extends BaseRegistry {
     super(config);
     this.sql = new Statements(setup.shape);
     this.named = setup.named;
+    this.ttlProblem = setup.ttlProblem;
     this.notes = setup.notes;
     this.location = `${conn.shownUrl} (table ${setup.shape.schema}.${setup.shape.table})`;
     this.channel = channelFor(setup.shape.schema, setup.shape.table);
@@ -253,6 +257,7 @@ class PostgresRegistry extends BaseRegistry {
     let message: string;
     if (isConnectionError(err)) {
       this.poolProblem = cause;
+      this.probeUntilBack(250);
       message = `PostgreSQL at ${this.location} is unavailable (${what}): ${cause}. Retry when the server is back (the registry reconnects by itself).`;
     } else if (pgCode === '23505') {
       code = 'ALREADY_EXISTS';
@@ -275,6 +280,26 @@ class PostgresRegistry extends BaseRegistry {
 
   private ok(): void {
     this.poolProblem = undefined;
+  }
+
+  private probeTimer: NodeJS.Timeout | undefined;
+
+  /** While the server is unreachable, checks now and then so that describe() turns 'open' again by itself. */
+  private probeUntilBack(delay: number): void {
+    if (this.probeTimer || this.isClosed) {
+      return;
+    }
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      if (this.isClosed || this.poolProblem === undefined) {
+        return;
+      }
+      this.pool.query('SELECT 1').then(
+        () => this.ok(),
+        () => this.probeUntilBack(Math.min(delay * 2, 5000)),
+      );
+    }, delay);
+    this.probeTimer.unref();
   }
 
   private async q<R extends QueryResultRow = QueryResultRow>(s: Stmt, values: unknown[], what: string): Promise<QueryResult<R>> {
@@ -325,10 +350,14 @@ class PostgresRegistry extends BaseRegistry {
 
   private unsupportedTtl(): RegistryError {
     const { schema, table } = this.sql.shape;
+    const t = `${quoteIdent(schema)}.${quoteIdent(table)}`;
     return new RegistryError(
       'UNSUPPORTED',
-      `TTL needs column expires_at, which table ${schema}.${table} lacks (a table made for the seed registry). ` +
-        `Add it with: ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} ADD COLUMN expires_at timestamptz; then reopen the registry.`,
+      this.ttlProblem === 'missing'
+        ? `TTL needs column expires_at, which table ${schema}.${table} lacks (a table made for the seed registry). ` +
+            `Add it with: ALTER TABLE ${t} ADD COLUMN expires_at timestamptz; then reopen the registry.`
+        : `TTL needs column expires_at of type timestamptz; in table ${schema}.${table} it is ${this.ttlProblem}. ` +
+            `Change it with ALTER TABLE ${t} ALTER COLUMN expires_at TYPE timestamptz …; then reopen the registry.`,
     );
   }
 
@@ -732,6 +761,7 @@ class PostgresRegistry extends BaseRegistry {
   }
 
   protected async doClose(): Promise<void> {
+    clearTimeout(this.probeTimer);
     clearTimeout(this.sweepTimer);
     clearInterval(this.sweepTimer);
     if (this.pollTimer) {
@@ -895,7 +925,8 @@ async function setupTable(c: PoolClient, schemaIn: string | undefined, table: st
     if (created) {
       notes.push(`Created table ${where}.`);
     }
-    return { shape: { schema, table, ttl, keyIsByteOrdered }, notes, pollReason, warnPoll, named: !pglite };
+    const ttlProblem = ttl ? undefined : exp === undefined ? 'missing' : exp.typ;
+    return { shape: { schema, table, ttl, keyIsByteOrdered }, notes, pollReason, warnPoll, named: !pglite, ttlProblem };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw err;
