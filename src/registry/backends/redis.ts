@@ -6,7 +6,7 @@ import { describeCause, RegistryError } from '../errors';
 import { childOf, compareKeys, prefixEnd } from '../keys';
 import { redactSecrets, redactUrl } from '../redact';
 import type { ChildItem, ChildrenPage, Entry, RedisConfig, RegistryChange, RegistryDescription, RegistryStorage } from '../types';
-import { configField, MAX_KEY_BYTES, showKey, validateKey, validatePrefix } from '../validation';
+import { configField, MAX_KEY_BYTES, showKey, validatePrefix } from '../validation';
 import type { LuaScript } from './redisScripts';
 import {
   ADOPT,
@@ -124,13 +124,16 @@ function parseConfig(config: RedisConfig): ParsedConfig {
   };
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Whether a key read back from Redis (another client wrote it) is a valid registry key. Cheaper
+ * than validateKey: a string decoded from UTF-8 is always well-formed (bad bytes become U+FFFD,
+ * and such a key then does not match the Redis key, so adoption skips it).
+ */
 function isValidKey(key: string): boolean {
-  try {
-    validateKey(key);
-    return true;
-  } catch {
-    return false;
-  }
+  return key.length > 0 && !CONTROL.test(key) && (key.length * 3 <= MAX_KEY_BYTES || Buffer.byteLength(key, 'utf8') <= MAX_KEY_BYTES);
 }
 
 /** Index of the first lone surrogate in s, or -1. */
@@ -664,12 +667,11 @@ export class RedisRegistry extends BaseRegistry {
   }
 
   private async adopt(members: string[]): Promise<string[]> {
-    const added: string[] = [];
+    const calls: Promise<string[]>[] = [];
     for (let i = 0; i < members.length; i += SCAN_COUNT) {
-      const chunk = members.slice(i, i + SCAN_COUNT);
-      added.push(...(await this.evalScript<string[]>(ADOPT, [this.idx], [this.kp, ...chunk], true)));
+      calls.push(this.evalScript<string[]>(ADOPT, [this.idx], [this.kp, ...members.slice(i, i + SCAN_COUNT)], true));
     }
-    return added;
+    return (await Promise.all(calls)).flat().map(String);
   }
 
   /**
@@ -685,8 +687,10 @@ export class RedisRegistry extends BaseRegistry {
     let invalid = 0;
     let example = '';
     let cursor = '0';
+    // Adoption batches are pipelined behind the SCAN pages; awaited together at the end.
+    const adopting: Promise<void>[] = [];
     do {
-      const reply = await this.send<[string, string[]]>(['SCAN', cursor, 'MATCH', match, 'COUNT', String(SCAN_COUNT), 'TYPE', 'string'], true);
+      const reply = await this.send<[string, string[]]>(['SCAN', cursor, 'MATCH', match, 'COUNT', String(5 * SCAN_COUNT), 'TYPE', 'string'], true);
       cursor = String(reply[0]);
       const members: string[] = [];
       for (const full of reply[1]) {
@@ -699,9 +703,10 @@ export class RedisRegistry extends BaseRegistry {
         }
       }
       if (members.length > 0) {
-        added.push(...(await this.adopt(members)));
+        adopting.push(this.adopt(members).then((a) => void added.push(...a)));
       }
     } while (cursor !== '0');
+    await Promise.all(adopting);
     if (invalid > 0 && !this.warnedInvalid) {
       this.warnedInvalid = true;
       this.logger.warn(

@@ -273,15 +273,21 @@ return {v, redis.call('PTTL', KEYS[1])}
 `);
 
 /**
- * KEYS: index. ARGV: keyPrefix, members… Adds to the index every member whose value key exists
- * as a string and is not indexed yet; returns the members added.
+ * KEYS: index. ARGV: keyPrefix, members… (at most a few thousand). Adds to the index every member
+ * whose value key exists as a string and is not indexed yet; returns the members added. One
+ * ZMSCORE finds the members already indexed, so a sweep over known keys costs one call per batch.
  */
 export const ADOPT = new LuaScript(`
 local idx, kp = KEYS[1], ARGV[1]
+local members = {}
+for i = 2, #ARGV do members[#members + 1] = ARGV[i] end
 local added = {}
-for i = 2, #ARGV do
-  local m = ARGV[i]
-  if redis.call('TYPE', kp .. m).ok == 'string' and redis.call('ZADD', idx, 'NX', 0, m) == 1 then
+if #members == 0 then return added end
+local scores = redis.call('ZMSCORE', idx, unpack(members))
+for i = 1, #members do
+  local m = members[i]
+  if not scores[i] and redis.call('TYPE', kp .. m).ok == 'string' then
+    redis.call('ZADD', idx, 'NX', 0, m)
     added[#added + 1] = m
   end
 end
