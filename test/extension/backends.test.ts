@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { NautilusRegistryApi } from '../../src/extension/extension';
 import type { openRegistry } from '../../src/registry';
-import { startTestPostgres } from '../support/postgres';
+import { startTcpRelay, startTestPostgres } from '../support/postgres';
 import type { TestPostgres } from '../support/postgres';
 import { children, describeNodes, freshMemory, getApi, setSettings, useBackend, waitFor } from './helpers';
 
@@ -104,6 +104,40 @@ describe('backends from settings', () => {
       if (password) {
         assert.ok(!settingsText.includes(password));
         assert.ok(!api._test.logLines().some((l) => l.includes(password)));
+      }
+    });
+
+    it('a server that goes away shows one Reconnect node (not an error per folder), and Reconnect brings the keys back', async function () {
+      this.timeout(60_000);
+      const relay = await startTcpRelay(pg!.url);
+      try {
+        assert.equal(
+          await vscode.commands.executeCommand('nautilusRegistry.connectPostgres', { url: relay.url, table: 'nautilus_ext_outage', target: 'workspace' }),
+          true,
+        );
+        const r = await api.getRegistry();
+        await r.store('outage/k', 'v');
+        api._test.provider.refresh();
+        assert.deepEqual(describeNodes(await children(api)), ['outage/']);
+        await relay.down();
+        api._test.provider.refresh();
+        const nodes = await waitFor(
+          'the lost-connection node',
+          async () => {
+            const n = await children(api);
+            return n.length === 1 && n[0].kind === 'error' ? n : undefined;
+          },
+          20_000,
+        );
+        assert.equal(api._test.service.status.state, 'lost');
+        const item = api._test.provider.getTreeItem(nodes![0] as never);
+        assert.equal(item.command?.command, 'nautilusRegistry.reconnect');
+        assert.match(api._test.statusBar.text, /disconnected/);
+        await relay.up();
+        assert.equal(await vscode.commands.executeCommand('nautilusRegistry.reconnect'), 'connected');
+        assert.deepEqual(describeNodes(await children(api)), ['outage/']);
+      } finally {
+        await relay.close();
       }
     });
 
