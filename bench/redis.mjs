@@ -184,6 +184,23 @@ async function benchSize(results, raw, rawBulk, base, n) {
   } finally {
     await reg.close();
   }
+
+  // open: connect, detect the change feed, and adopt keys other clients wrote (one SCAN pass over
+  // the database, one ZMSCORE per batch for keys already indexed) vs a bare SCAN pass
+  const opens = [];
+  const scans = [];
+  for (let r = 0; r < 3; r++) {
+    opens.push(await once(async () => (await openRegistry({ backend: 'redis', url, keyPrefix: kp })).close()));
+    scans.push(
+      await once(async () => {
+        let cursor = '0';
+        do {
+          cursor = String((await raw.sendCommand(['SCAN', cursor, 'MATCH', kp.replace(/[*?[\]\\]/g, (c) => '\\' + c) + '*', 'COUNT', '5000', 'TYPE', 'string']))[0]);
+        } while (cursor !== '0');
+      }),
+    );
+  }
+  results.add('redis', 'open (ms)', n, median(opens), median(scans), 'bare SCAN pass (ms)', 'ms');
 }
 
 export async function run(results, sizes = SIZES) {
