@@ -204,7 +204,11 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         (page) => {
           this.loading.delete(key);
           if (epoch === this.epoch) {
+            const previous = this.pages.get(key);
             this.pages.set(key, page);
+            if (previous) {
+              this.forgetVanished(previous, page);
+            }
             this.afterLoad(key, page);
           }
           return page;
@@ -260,6 +264,22 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         const v = values[j];
         n.preview = v === undefined ? undefined : previewOf(v, max);
       });
+    }
+  }
+
+  /** Drops the node objects a reload no longer shows, so browsing many keys does not keep them all. */
+  private forgetVanished(previous: Page, now: Page): void {
+    const kept = new Set(now.nodes);
+    for (const n of previous.nodes) {
+      if (kept.has(n)) {
+        continue;
+      }
+      if (n instanceof FolderNode) {
+        this.folders.delete(n.prefix);
+        this.pages.delete(n.prefix);
+      } else {
+        this.keys.delete(n.id);
+      }
     }
   }
 
@@ -526,13 +546,9 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     this.loading.clear();
     this.countQueue = [];
     this.dirty.clear();
-    if (this.folders.size > 0 && [...this.folders.values()][0].separator !== this.separator) {
-      this.folders.clear();
-      this.keys.clear();
-    }
-    for (const f of this.folders.values()) {
-      f.count = undefined;
-    }
+    // A full refresh: VS Code asks for everything again, so new node objects are fine (and old ones are freed).
+    this.folders.clear();
+    this.keys.clear();
     this.updateMessage();
     this._onDidChangeTreeData.fire(undefined);
   }
