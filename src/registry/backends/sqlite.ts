@@ -402,7 +402,7 @@ class SqliteRegistry extends BaseRegistry {
       this.pending.add(seq, frameRecord(seq, payload));
       this.lastSeq = seq;
     } catch (err) {
-      throw this.fail(err); // applied in memory but not journaled: stop serving
+      throw this.fail(err, 'journal a change'); // applied in memory but not journaled: stop serving
     }
     this.scheduleFlush();
     return this.pending.done;
@@ -450,11 +450,11 @@ class SqliteRegistry extends BaseRegistry {
   }
 
   /** The journal cannot be written: reject, and refuse every further call until reopened. */
-  private fail(err: unknown): RegistryError {
+  private fail(err: unknown, doing = `save a change to ${this.logPath}`): RegistryError {
     if (!this.failure) {
       this.failure = new RegistryError(
         'UNAVAILABLE',
-        `Could not save a change to ${this.logPath}: ${describeCause(err)}. The change may or may not have been saved;` +
+        `Could not ${doing}: ${describeCause(err)}. The change may or may not have been saved;` +
           ' every change acknowledged before is safe. The registry stops here: fix the cause (e.g. free disk space) and open it again.',
         { cause: err },
       );
@@ -480,7 +480,13 @@ class SqliteRegistry extends BaseRegistry {
     try {
       return this.db.export();
     } finally {
-      this.prepare();
+      try {
+        this.prepare();
+      } catch (err) {
+        // export closes and reopens the engine's database; if it did not come back, stop here.
+        // eslint-disable-next-line no-unsafe-finally
+        throw this.fail(err, 'reopen the in-memory database after an export');
+      }
     }
   }
 
