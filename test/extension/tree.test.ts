@@ -238,6 +238,21 @@ describe('Keys view', () => {
     });
   });
 
+  it('binds Delete (remove), F2 (rename) and Enter (open a key) in the Keys view only', () => {
+    const pkg = vscode.extensions.getExtension('nautilus.nautilus-registry')!.packageJSON;
+    const kb = pkg.contributes.keybindings as { command: string; key: string; when: string }[];
+    for (const [key, command] of [
+      ['delete', 'nautilusRegistry.remove'],
+      ['f2', 'nautilusRegistry.rename'],
+      ['enter', 'nautilusRegistry.openValue'],
+    ]) {
+      const b = kb.find((k) => k.key === key && k.command === command);
+      assert.ok(b, `${key} is bound to ${command}`);
+      assert.match(b.when, /focusedView == nautilusRegistry\.keys/);
+      assert.match(b.when, /!inputFocus/);
+    }
+  });
+
   it('shows the empty-registry state through a context key (welcome view) and a lost connection as a node', async () => {
     assert.deepEqual(await children(api), []);
     const provider = api._test.provider;
