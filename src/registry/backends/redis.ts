@@ -363,20 +363,24 @@ export class RedisRegistry extends BaseRegistry {
   /** Keyspace notifications when the server sends what we need (K plus generic and string events), else our channel. */
   private async detectMode(): Promise<void> {
     let flags: string | undefined;
+    let refused: string | undefined;
     try {
-      const reply = await this.send<unknown>(['CONFIG', 'GET', 'notify-keyspace-events']);
-      flags = readConfigValue(reply);
+      flags = readConfigValue(await this.send<unknown>(['CONFIG', 'GET', 'notify-keyspace-events']));
     } catch (err) {
-      this.modeNote = `changes by non-Nautilus clients are found by rescanning (CONFIG GET refused: ${describeCause(err)})`;
+      refused = describeCause(err);
     }
+    const before = this.modeNote;
     if (flags !== undefined && flags.includes('K') && (flags.includes('A') || (flags.includes('g') && flags.includes('$')))) {
       this.mode = 'keyspace';
-      this.modeNote = `change feed: keyspace notifications (notify-keyspace-events=${flags})`;
+      this.modeNote = `Change feed: keyspace notifications (notify-keyspace-events is "${flags}").`;
     } else {
       this.mode = 'channel';
-      if (flags !== undefined) {
-        this.modeNote = `change feed: channel ${this.changeChannel} (the server's notify-keyspace-events is "${flags}"; keys written by non-Nautilus clients show up within ${this.cfg.rescanIntervalMs || 'no'} ms rescans)`;
-      }
+      const why = refused !== undefined ? `CONFIG GET was refused: ${refused}` : `notify-keyspace-events is "${flags ?? ''}"`;
+      const rescan = this.cfg.rescanIntervalMs > 0 ? `every ${this.cfg.rescanIntervalMs} ms` : 'only on open and after a reconnect';
+      this.modeNote = `Change feed: channel ${this.changeChannel}, which Nautilus writers publish to (${why}); keys written by other Redis clients are looked for ${rescan}.`;
+    }
+    if (this.modeNote !== before) {
+      this.logger.info(this.redact(`Redis registry ${this.cfg.display}: ${this.modeNote}`));
     }
   }
 
@@ -403,7 +407,7 @@ export class RedisRegistry extends BaseRegistry {
     }
   }
 
-  /** The four notify arguments of a write script (see redisScripts.ts). */
+  /** The three notify arguments of a write (channel, message before, message after; see redisScripts.ts). */
   private notifyArgs(message: () => Omit<ChangeMessage, 'w' | 'p'>): [string, string, string] {
     if (this.mode === 'keyspace') {
       return [this.markerChannel, 'b', 'e'];
