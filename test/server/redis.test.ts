@@ -128,6 +128,10 @@ describe('redis backend: against a server', function () {
     await deleteUnder(runPrefix);
   });
 
+  it('a database the server does not have is INVALID_CONFIG naming db', async () => {
+    await expectCode(open({ db: 99_999 }), 'INVALID_CONFIG', /db.*99999/);
+  });
+
   describe('keys written by other clients', () => {
     it('shows string keys under the prefix that a plain Redis client wrote (e.g. the Rust registry under record:)', async () => {
       const kp = freshPrefix();

@@ -318,6 +318,9 @@ export class RedisRegistry extends BaseRegistry {
     if (/WRONGPASS|NOAUTH|invalid password|invalid username|without any password configured/i.test(cause)) {
       return new RegistryError('INVALID_CONFIG', this.redact(`Redis at ${this.cfg.display} refused the credentials (${cause}); check the password.`));
     }
+    if (/DB index is out of range/i.test(cause)) {
+      return configField.error('db', `(${this.cfg.db}) does not exist on Redis at ${this.redact(this.cfg.display)} (${cause})`);
+    }
     return new RegistryError('UNAVAILABLE', this.redact(`Cannot connect to Redis at ${this.cfg.display}: ${cause}.`));
   }
 
