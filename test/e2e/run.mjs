@@ -182,6 +182,7 @@ async function main() {
       await page.reload();
       await wb.waitReady();
       await wb.openView();
+      await wb.resizeSidebar(470);
       await wb.poll(async () => (await wb.row('Folder team/').count()) > 0, { timeout: 30_000, what: 'folder team/ after the reload' });
       await wb.expand('Folder team/');
       await wb.expand('Folder team/api/');
