@@ -9,4 +9,4 @@ export { compareKeys, prefixEnd, parentOf, leafName, childOf, utf8Length } from 
 export { MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, MAX_PAGE, BACKENDS, showKey } from './validation';
 export { redactUrl } from './redact';
 export type * from './types';
-export type { RegistryFileSystem } from './backends/sqliteFiles';
+export type { RegistryFileSystem, FileAppender, FileLock } from './backends/sqliteFiles';

@@ -96,9 +96,10 @@ export function validateSeparator(separator: unknown): asserts separator is stri
 }
 
 export function validateValue(value: unknown, maxBytes: number, key?: string): asserts value is string {
-  const forKey = key === undefined ? '' : ` for key ${showKey(key)}`;
+  // Built only when a message is needed: store() is a hot path.
+  const forKey = () => (key === undefined ? '' : ` for key ${showKey(key)}`);
   if (typeof value !== 'string') {
-    throw new RegistryError('INVALID_VALUE', `Value${forKey} must be a string (got ${value === null ? 'null' : typeof value}).`);
+    throw new RegistryError('INVALID_VALUE', `Value${forKey()} must be a string (got ${value === null ? 'null' : typeof value}).`);
   }
   // Cheap bound first: a UTF-16 string of n units is at most 3n bytes of UTF-8.
   if (value.length * 3 > maxBytes) {
@@ -106,19 +107,19 @@ export function validateValue(value: unknown, maxBytes: number, key?: string): a
     if (bytes > maxBytes) {
       throw new RegistryError(
         'INVALID_VALUE',
-        `Value${forKey} is ${bytes} bytes of UTF-8; the limit is ${maxBytes} bytes (setting maxValueBytes).`,
+        `Value${forKey()} is ${bytes} bytes of UTF-8; the limit is ${maxBytes} bytes (setting maxValueBytes).`,
       );
     }
   }
   if (!isWellFormed(value)) {
     throw new RegistryError(
       'INVALID_VALUE',
-      `Value${forKey} is not well-formed Unicode (lone surrogate at position ${loneSurrogateAt(value)}).`,
+      `Value${forKey()} is not well-formed Unicode (lone surrogate at position ${loneSurrogateAt(value)}).`,
     );
   }
   const nul = value.indexOf('\u0000');
   if (nul >= 0) {
-    throw new RegistryError('INVALID_VALUE', `Value${forKey} contains U+0000 (NUL) at position ${nul}; values may not contain it.`);
+    throw new RegistryError('INVALID_VALUE', `Value${forKey()} contains U+0000 (NUL) at position ${nul}; values may not contain it.`);
   }
 }
 
