@@ -62,7 +62,7 @@ async function pgliteServer(log) {
     await db.close();
     throw new Error(`PGlite socket server gave no port (${addr})`);
   }
-  log(`no PostgreSQL at 127.0.0.1:5432: PGlite socket server on 127.0.0.1:${port}`);
+  log(`PGlite socket server on 127.0.0.1:${port} (no PostgreSQL at 127.0.0.1:5432, or NAUTILUS_E2E_PGLITE set)`);
   return {
     kind: 'PGlite',
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -75,7 +75,8 @@ async function pgliteServer(log) {
 
 /** @returns {Promise<{kind: string, url: string, dispose(): Promise<void>} | {skip: string}>} */
 export async function freshDatabase(log) {
-  const machine = await machineServer(log);
+  // NAUTILUS_E2E_PGLITE=1 takes the newcomer's path (PGlite) even where a server runs.
+  const machine = process.env.NAUTILUS_E2E_PGLITE ? undefined : await machineServer(log);
   if (machine) {
     return machine;
   }

@@ -270,6 +270,7 @@ async function main() {
           { key: 'shared/flags/beta', value: 'true' },
           { key: 'shared/owner', value: 'platform-team@example.test' },
         ]);
+        await wb.openView();
         await wb.runCommand('View: Close All Editors');
         await wb.runCommand(C('connectPostgres'));
         await wb.answer(db.url, { expect: /postgres|url|connection/i });

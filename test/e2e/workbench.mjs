@@ -68,19 +68,27 @@ export class Workbench {
     return this.page.locator(`.part.activitybar .action-item .action-label[aria-label^="${this.manifest.container.title}"]`).first();
   }
 
-  /** Shows the extension's view container in the side bar (clicking only when it is not shown). */
+  /**
+   * Shows the extension's view container in the side bar. Clicking its activity-bar icon toggles
+   * the side bar when the container is already active (which a window restores by itself), so it
+   * clicks only while the side bar does not show the container, and checks again.
+   */
   async openView() {
-    const item = this.page.locator('.part.activitybar .action-item', {
-      has: this.page.locator(`.action-label[aria-label^="${this.manifest.container.title}"]`),
-    }).first();
-    const checked = (await item.getAttribute('class'))?.includes('checked');
-    const sidebarVisible = await this.sidebar.isVisible();
-    if (!checked || !sidebarVisible) {
-      await this.activityIcon().click();
-    }
     // The side bar's title names the container ("NAUTILUS REGISTRY: KEYS" when it has one view).
     const title = new RegExp(this.manifest.container.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-    await this.sidebar.locator('.composite.title', { hasText: title }).first().waitFor({ timeout: 20_000 });
+    const header = this.sidebar.locator('.composite.title', { hasText: title }).first();
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (await header.isVisible()) {
+        return;
+      }
+      if (attempt > 0 || !(await this.poll(() => header.isVisible(), { timeout: 1500, what: 'the restored view' }).catch(() => false))) {
+        await this.activityIcon().click();
+      }
+      if (await this.poll(() => header.isVisible(), { timeout: 5000, what: 'the view' }).catch(() => false)) {
+        return;
+      }
+    }
+    throw new Error(`the ${this.manifest.container.title} view does not open`);
   }
 
   /** The welcome content of the view (viewsWelcome), when shown. */
