@@ -32,7 +32,7 @@ const GREP = opt('--grep') ?? process.env.NAUTILUS_TEST_GREP;
 const VERBOSE = !!process.env.VERBOSE;
 
 // Workbench chatter that says nothing about the suite (dead gallery port, stack frames, ...).
-const QUIET = /ECONNREFUSED 127\.0\.0\.1:9|^\s+at |Resolv|grace time|workbench contribution|builtin extensions cache|Service Worker|AgentHost|AccountPolicyGate|^Canceled|\[uncaught exception\]: Canceled|Ignoring the error while validating workspace folder|^Creating a socket/;
+const QUIET = /ECONNREFUSED 127\.0\.0\.1:9|^\s+at |Resolv|grace time|workbench contribution|builtin extensions cache|Service Worker|AgentHost|AccountPolicyGate|^Canceled|\[uncaught exception\]: Canceled|Ignoring the error while validating workspace folder|^Creating a socket|Timed out waiting for authentication provider/;
 
 function findFiles(dir, pred) {
   if (!existsSync(dir)) {
