@@ -1,202 +1,225 @@
-// PostgreSQL backend measurements against raw `pg` issuing the same statements.
-//   npm run compile && node bench/postgres.mjs [--quick]
-// Uses NAUTILUS_TEST_POSTGRES_URL (a fresh database, dropped at the end) or PGlite when unset.
-// Prints ratios; never asserts times.
-import { createRequire } from 'node:module';
+// PostgreSQL rows of `npm run bench` (bench/run.mjs imports run()); also runs alone:
+// `npm run compile && node bench/postgres.mjs`. Server: NAUTILUS_BENCH_POSTGRES_URL, else
+// NAUTILUS_TEST_POSTGRES_URL, else postgres://postgres@127.0.0.1:5432/postgres; skipped with a note
+// when unreachable. Each run works in a fresh database (nautilus_bench_<pid>_<random>) that it drops.
+//
+// Every operation runs against a floor measured in the same run: the same SQL statements (same
+// text, prepared the same way) sent through a raw `pg` Pool on the same table, so the ratio is what
+// the registry itself adds (validation, events, bookkeeping). Point operations alternate registry
+// and floor in short bursts and report the median burst of each side (load from other processes
+// hits both alike); client CPU per call is reported too. Ratios matter, not absolute numbers.
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { registry, require, SIZES, valueFor, keyFor, rateConcurrent, once, Results } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const { openRegistry } = require(path.join(root, 'dist', 'registry.js'));
 const pg = require('pg');
+const baseUrl = process.env.NAUTILUS_BENCH_POSTGRES_URL || process.env.NAUTILUS_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const CHUNK = 5000;
 
-const quick = process.argv.includes('--quick');
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
-async function testDatabase() {
-  const base = process.env.NAUTILUS_TEST_POSTGRES_URL;
-  if (base) {
-    const db = `nautilus_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    await admin.end();
-    const u = new URL(base);
-    u.pathname = '/' + db;
-    return {
-      label: `server ${u.host}`,
-      url: u.toString(),
-      async close() {
-        const a = new pg.Client({ connectionString: base });
-        await a.connect();
-        await a.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-        await a.end();
-      },
-    };
+function entries(n) {
+  return Array.from({ length: n }, (_, i) => ({ key: keyFor(i), value: valueFor(i) }));
+}
+
+/** ops/s of `ours` and `floor` in alternating bursts; the median burst of each side. */
+async function paired(ours, floor, { pairs = 15, burst = 300, inFlight = 1 } = {}) {
+  const a = [];
+  const b = [];
+  let base = 0;
+  for (let p = 0; p < pairs; p++) {
+    const order = p % 2 === 0 ? [[ours, a], [floor, b]] : [[floor, b], [ours, a]];
+    for (const [op, out] of order) {
+      const start = base;
+      out.push(await rateConcurrent((i) => op(start + i), burst, inFlight));
+    }
+    base += burst;
   }
-  const { PGlite } = require('@electric-sql/pglite');
-  const { PGLiteSocketServer } = require('@electric-sql/pglite-socket');
-  const db = await PGlite.create();
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 100 });
-  await server.start();
+  return [median(a), median(b)];
+}
+
+/** Client CPU (µs) per call: what the registry adds in the caller's process, immune to server load. */
+async function cpuPerOp(op, n = 2000) {
+  for (let i = 0; i < 100; i++) await op(i);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) await op(i);
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / n;
+}
+
+/**
+ * The statements the backend sends for a table it created (key COLLATE "C", expires_at timestamptz),
+ * copied from src/registry/backends/postgresSql.ts; `checkStatements` verifies they still match.
+ */
+function statements(table) {
+  const T = `"public"."${table}"`;
+  const live = '(expires_at IS NULL OR expires_at > statement_timestamp())';
+  const pos = `strpos(substr(w.k, char_length($2::text) + 1), $3::text)`;
+  const next = `CASE WHEN ${pos} > 0 THEN left(w.k, char_length($2::text) + ${pos} - 1 + char_length($3::text) - 1) || $4::text ELSE w.k || chr(1) END`;
   return {
-    label: 'PGlite',
-    url: `postgres://postgres@${server.getServerConn()}/postgres`,
-    async close() {
-      await server.stop();
-      await db.close();
-    },
+    store: `INSERT INTO ${T} (key, value, expires_at) VALUES ($1, $2, NULL) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+    retrieve: `SELECT value FROM ${T} WHERE key = $1 AND ${live}`,
+    contains: `SELECT 1 FROM ${T} WHERE key = $1 AND ${live}`,
+    scan: `SELECT key FROM ${T} WHERE key > $1 AND key < $2 AND ${live} ORDER BY key LIMIT $3`,
+    count: `SELECT count(*)::float8 AS n FROM ${T} WHERE key >= $1 AND key < $2 AND ${live}`,
+    children:
+      `WITH RECURSIVE w(k, n) AS ((SELECT key, 1 FROM ${T} WHERE key >= $1 AND key < $6 AND ${live} ORDER BY key LIMIT 1) UNION ALL ` +
+      `(SELECT x.key, w.n + 1 FROM w CROSS JOIN LATERAL (SELECT key FROM ${T} WHERE key >= (${next}) AND key < $6 AND ${live} ORDER BY key LIMIT 1) x WHERE w.n < $5)) SELECT k FROM w`,
+    storeMany:
+      `INSERT INTO ${T} (key, value, expires_at) SELECT u.k, u.v, statement_timestamp() + u.t * interval '1 millisecond' ` +
+      `FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(k, v, t) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
   };
 }
 
-const value = 'v'.repeat(200);
-
-async function time(fn) {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
-/** Best of `rounds` (ms). */
-async function best(rounds, fn) {
-  let b = Infinity;
-  for (let i = 0; i < rounds; i++) {
-    b = Math.min(b, await time(fn));
-  }
-  return b;
-}
-
-async function main() {
-  const tdb = await testDatabase();
-  console.log(`PostgreSQL backend bench on ${tdb.label}${quick ? ' (quick)' : ''}`);
-  const rows = [];
-  const row = (operation, n, ms, floorMs, unit) => {
-    const r = { operation, n, ms: +ms.toFixed(2), floorMs: +floorMs.toFixed(2), ratio: +(ms / floorMs).toFixed(2), unit };
-    rows.push(r);
-    console.log(`${operation.padEnd(34)} n=${String(n).padStart(6)}  registry ${ms.toFixed(2).padStart(9)} ms  raw pg ${floorMs.toFixed(2).padStart(9)} ms  ratio ${r.ratio} ${unit}`);
-  };
+/** The floor statements must still answer what the registry answers (else this file is stale). */
+async function checkStatements(results, url, table) {
+  const reg = await registry.openRegistry({ backend: 'postgres', url, table });
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  pool.on('error', () => undefined);
   try {
-    // ---- point operations: same statements through a pg.Pool -----------------------------
-    const table = 'bench_point';
-    const reg = await openRegistry({ backend: 'postgres', url: tdb.url, table });
-    const pool = new pg.Pool({ connectionString: tdb.url, max: 10 });
-    pool.on("error", () => undefined);
-    const T = `"public"."${table}"`;
-    const live = '(expires_at IS NULL OR expires_at > statement_timestamp())';
-    const named = !/PGlite/.test(tdb.label);
-    const q = (name, text, values) => pool.query(named ? { name, text, values } : { text, values });
-    const S = {
-      store: `INSERT INTO ${T} (key, value, expires_at) VALUES ($1, $2, NULL) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-      retrieve: `SELECT value FROM ${T} WHERE key = $1 AND ${live}`,
-      contains: `SELECT 1 FROM ${T} WHERE key = $1 AND ${live}`,
-    };
-    const N = quick ? 500 : 3000;
-    const keys = Array.from({ length: N }, (_, i) => `p/${String(i).padStart(6, '0')}`);
-    await reg.storeMany(keys.map((key) => ({ key, value })));
-    // Interleaved rounds (which side goes first alternates); the ratio is the median of the
-    // per-round ratios, which holds up on a busy machine better than one long run each.
-    const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-    const rounds = quick ? 5 : 15;
-    const per = Math.floor(N / rounds);
-    const compare = async (op, regRound, rawRound) => {
-      const ratios = [];
-      let sa = 0;
-      let sb = 0;
-      for (let round = 0; round < rounds; round++) {
-        const slice = keys.slice(round * per, (round + 1) * per);
-        let ta;
-        let tb;
-        if (round % 2 === 0) {
-          ta = await time(() => regRound(slice));
-          tb = await time(() => rawRound(slice));
-        } else {
-          tb = await time(() => rawRound(slice));
-          ta = await time(() => regRound(slice));
-        }
-        ratios.push(ta / tb);
-        sa += ta;
-        sb += tb;
-      }
-      const ops = per * rounds;
-      const r = { operation: op, n: ops, usPerOp: +((sa / ops) * 1000).toFixed(1), floorUsPerOp: +((sb / ops) * 1000).toFixed(1), ratio: +median(ratios).toFixed(2) };
-      rows.push(r);
-      console.log(`${op.padEnd(34)} ${String(ops).padStart(6)} ops  registry ${String(r.usPerOp).padStart(7)} µs/op  raw pg ${String(r.floorUsPerOp).padStart(7)} µs/op  median ratio ${r.ratio}`);
-    };
-    const seq = (fn) => async (ks) => {
-      for (const k of ks) await fn(k);
-    };
-    const par = (fn) => (ks) => Promise.all(ks.map(fn));
-    await compare('store (sequential)', seq((k) => reg.store(k, value)), seq((k) => q('b_store', S.store, [k, value])));
-    await compare('retrieve (sequential)', seq((k) => reg.retrieve(k)), seq((k) => q('b_retrieve', S.retrieve, [k])));
-    await compare('contains (sequential)', seq((k) => reg.contains(k)), seq((k) => q('b_contains', S.contains, [k])));
-    await compare('retrieve (all in flight, pool 10)', par((k) => reg.retrieve(k)), par((k) => q('b_retrieve', S.retrieve, [k])));
-    await compare('store (all in flight, pool 10)', par((k) => reg.store(k, value)), par((k) => q('b_store', S.store, [k, value])));
+    const S = statements(table);
+    const k = keyFor(3);
+    const ours = (await pool.query(S.retrieve, [k])).rows[0]?.value;
+    const theirs = await reg.retrieve(k);
+    const ch = (await pool.query(S.children, ['bench/', 'bench/', '/', '0', 1001, 'bench0'])).rows.map((r) => r.k);
+    const chReg = (await reg.children('bench/', '/')).items;
+    if (ours !== theirs || ch.length !== chReg.length) {
+      results.note(`postgres: the floor statements no longer match the backend's (retrieve ${ours === theirs}, children ${ch.length} vs ${chReg.length}): update bench/postgres.mjs`);
+    }
+  } finally {
     await reg.close();
+    await pool.end();
+  }
+}
 
-    // ---- storeMany 100k vs the same unnest upserts in one transaction ------------------------
-    const bulkN = quick ? 10_000 : 100_000;
-    const entries = Array.from({ length: bulkN }, (_, i) => ({ key: `bulk/${String(i).padStart(7, '0')}`, value }));
-    const regBulk = await openRegistry({ backend: 'postgres', url: tdb.url, table: 'bench_bulk_reg' });
-    const rawTable = 'bench_bulk_raw';
-    // The raw table is created by a registry too: same columns, index and trigger.
-    await (await openRegistry({ backend: 'postgres', url: tdb.url, table: rawTable })).close();
-    const RT = `"public"."${rawTable}"`;
-    const bulkSql = `INSERT INTO ${RT} (key, value, expires_at) SELECT u.k, u.v, statement_timestamp() + u.t * interval '1 millisecond' FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(k, v, t) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`;
-    const rawBulk = async () => {
+async function benchSize(results, url, n) {
+  const { openRegistry } = registry;
+  const data = entries(n);
+  const table = `bench_${n}`;
+  const rawTable = `bench_${n}_raw`;
+  // Both tables are created by the backend: same columns, indexes and change trigger.
+  await (await openRegistry({ backend: 'postgres', url, table: rawTable })).close();
+  const t0 = performance.now();
+  const reg = await openRegistry({ backend: 'postgres', url, table });
+  const tCreate = performance.now() - t0;
+  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'nautilus-bench-raw' });
+  pool.on('error', () => undefined);
+  const S = statements(table);
+  const R = statements(rawTable);
+  const q = (name, text, values) => pool.query({ name, text, values });
+  try {
+    // storeMany: the same unnest upserts in one transaction, chunked alike; alternated, best of 2.
+    const rawMany = async () => {
       const c = await pool.connect();
       try {
         await c.query('BEGIN');
-        for (let i = 0; i < entries.length; i += 5000) {
-          const chunk = entries.slice(i, i + 5000);
-          await c.query(bulkSql, [chunk.map((e) => e.key), chunk.map((e) => e.value), chunk.map(() => null)]);
+        for (let i = 0; i < data.length; i += CHUNK) {
+          const part = data.slice(i, i + CHUNK);
+          await c.query({ name: 'raw_many', text: R.storeMany, values: [part.map((e) => e.key), part.map((e) => e.value), part.map(() => null)] });
         }
         await c.query('COMMIT');
       } finally {
         c.release();
       }
     };
-    let a = Infinity;
-    let b = Infinity;
-    for (let round = 0; round < (quick ? 1 : 3); round++) {
-      await regBulk.removePrefix('');
-      await pool.query(`TRUNCATE ${RT}`);
-      await pool.query('CHECKPOINT').catch(() => undefined);
-      if (round % 2 === 0) {
-        a = Math.min(a, await time(() => regBulk.storeMany(entries)));
-        b = Math.min(b, await time(rawBulk));
+    let tMany = Infinity;
+    let tRaw = Infinity;
+    for (let round = 0; round < 2; round++) {
+      await reg.removePrefix('');
+      await pool.query(`TRUNCATE "public"."${rawTable}"`);
+      if (round === 0) {
+        tRaw = Math.min(tRaw, await once(rawMany));
+        tMany = Math.min(tMany, await once(() => reg.storeMany(data)));
       } else {
-        b = Math.min(b, await time(rawBulk));
-        a = Math.min(a, await time(() => regBulk.storeMany(entries)));
+        tMany = Math.min(tMany, await once(() => reg.storeMany(data)));
+        tRaw = Math.min(tRaw, await once(rawMany));
       }
     }
-    row('storeMany (fresh keys)', bulkN, a, b, `(${Math.round(bulkN / (a / 1000))} vs ${Math.round(bulkN / (b / 1000))} keys/s; registry at ${((b / a) * 100).toFixed(0)}% of raw)`);
-    await regBulk.close();
+    results.add('postgres', 'storeMany', n, (n * 1000) / tMany, (n * 1000) / tRaw, 'raw pg, same upserts in 1 txn');
+    await pool.query(`ANALYZE "public"."${table}"`);
 
-    // ---- children at 1k vs 100k: 50 folders, keys spread over them ----------------------------
-    for (const n of quick ? [1000, 10_000] : [1000, 100_000]) {
-      const r = await openRegistry({ backend: 'postgres', url: tdb.url, table: `bench_children_${n}` });
-      const es = Array.from({ length: n }, (_, i) => ({ key: `f${String(i % 50).padStart(2, '0')}/sub${i % 7}/k${i}`, value }));
-      es.push(...Array.from({ length: 20 }, (_, i) => ({ key: `top${i}`, value })));
-      await r.storeMany(es);
-      await pool.query(`ANALYZE "public"."bench_children_${n}"`);
-      const tTop = await best(10, () => r.children('', '/'));
-      const tFolder = await best(10, () => r.children('f07/', '/'));
-      const tList = await best(10, () => r.list({ prefix: 'f07/', limit: 100 }));
-      rows.push({ operation: 'children', n, topMs: tTop, folderMs: tFolder, listPageMs: tList });
-      console.log(`children('', '/') n=${String(n).padStart(6)}: ${tTop.toFixed(2)} ms (70 items, 50 folders); children('f07/') ${tFolder.toFixed(2)} ms; list page of 100 ${tList.toFixed(2)} ms`);
-      await r.close();
+    // open: an existing table (checks, trigger present, LISTEN) vs a raw connect + query
+    let tOpen = Infinity;
+    let tConnect = Infinity;
+    for (let r = 0; r < 3; r++) {
+      tOpen = Math.min(tOpen, await once(async () => (await openRegistry({ backend: 'postgres', url, table })).close()));
+      tConnect = Math.min(tConnect, await once(async () => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query('SELECT 1');
+        await c.end();
+      }));
     }
-    const c1 = rows.find((r) => r.operation === 'children' && r.n === 1000);
-    const cN = rows.filter((r) => r.operation === 'children').at(-1);
-    console.log(`children at ${cN.n} / at 1000: top level ${(cN.topMs / c1.topMs).toFixed(2)}x, folder ${(cN.folderMs / c1.folderMs).toFixed(2)}x`);
-    await pool.end();
+    results.add('postgres', 'open', n, 1000 / tOpen, 1000 / tConnect, 'raw connect + SELECT 1', 'opens/s');
+    if (n === SIZES[0]) {
+      results.note(`postgres: opening with table creation took ${tCreate.toFixed(0)} ms`);
+    }
+
+    const probe = (i) => keyFor((i * 7919) % n);
+    const v = valueFor(1);
+    let [a, b] = await paired((i) => reg.store(`new/s${i % 5000}`, v), (i) => q('b_store', S.store, [`new/r${i % 5000}`, v]));
+    results.add('postgres', 'store', n, a, b, 'raw pg, same upsert');
+    [a, b] = await paired((i) => reg.store(`new/c${i % 5000}`, v), (i) => q('b_store', S.store, [`new/d${i % 5000}`, v]), { inFlight: 64, burst: 2000, pairs: 7 });
+    results.add('postgres', 'store (64 in flight)', n, a, b, 'raw pg, same upsert, pool of 10');
+    [a, b] = await paired((i) => reg.retrieve(probe(i)), (i) => q('b_retrieve', S.retrieve, [probe(i)]));
+    results.add('postgres', 'retrieve', n, a, b, 'raw pg, same SELECT');
+    [a, b] = await paired((i) => reg.retrieve(probe(i)), (i) => q('b_retrieve', S.retrieve, [probe(i)]), { inFlight: 64, burst: 2000, pairs: 7 });
+    results.add('postgres', 'retrieve (64 in flight)', n, a, b, 'raw pg, same SELECT, pool of 10');
+    [a, b] = await paired((i) => reg.contains(probe(i)), (i) => q('b_contains', S.contains, [probe(i)]));
+    results.add('postgres', 'contains', n, a, b, 'raw pg, same SELECT');
+    results.add('postgres', 'store (client CPU)', n, await cpuPerOp((i) => reg.store(`new/q${i % 5000}`, v)), await cpuPerOp((i) => q('b_store', S.store, [`new/p${i % 5000}`, v])), 'raw pg, same upsert', 'µs/op');
+    results.add('postgres', 'retrieve (client CPU)', n, await cpuPerOp((i) => reg.retrieve(probe(i))), await cpuPerOp((i) => q('b_retrieve', S.retrieve, [probe(i)])), 'raw pg, same SELECT', 'µs/op');
+
+    const mid = keyFor(Math.floor(n / 2));
+    [a, b] = await paired(() => reg.list({ prefix: 'bench/', after: mid, limit: 100 }), () => q('b_scan', S.scan, [mid, 'bench0', 101]), { burst: 50 });
+    results.add('postgres', 'list page (100)', n, a, b, 'raw pg, same keyset SELECT');
+
+    // children of a folder with 50 sub-folders: one recursive skip-scan query
+    [a, b] = await paired(() => reg.children('bench/', '/'), () => q('b_children', S.children, ['bench/', 'bench/', '/', '0', 1001, 'bench0']), { burst: 20, pairs: 9 });
+    const got = (await reg.children('bench/', '/')).items.length;
+    if (got !== 50) results.note(`postgres children at ${n}: expected 50 folders, got ${got}`);
+    results.add('postgres', 'children (50 folders)', n, a, b, 'raw pg, same recursive query');
+
+    [a, b] = await paired(() => reg.count('bench/f07/'), () => q('b_count', S.count, ['bench/f07/', 'bench/f070']), { burst: n >= 100000 ? 5 : 20, pairs: 5 });
+    results.add('postgres', 'count (1/50 of keys)', n, a, b, 'raw pg, same count(*)');
   } finally {
-    await tdb.close();
+    await reg.close();
+    await pool.end();
+  }
+  return table;
+}
+
+export async function run(results, sizes = SIZES) {
+  const db = `nautilus_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 2000 });
+  admin.on('error', () => undefined);
+  try {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+  } catch (err) {
+    results.note(`postgres: skipped — no PostgreSQL server at ${registry.redactUrl(baseUrl)} (${err.message}); set NAUTILUS_BENCH_POSTGRES_URL`);
+    await admin.end().catch(() => undefined);
+    return;
+  }
+  const u = new URL(baseUrl);
+  u.pathname = '/' + db;
+  const url = u.toString();
+  try {
+    const version = (await admin.query('SHOW server_version')).rows[0].server_version;
+    results.note(`postgres: server ${version} at ${u.host}; floors are the backend's own statements through raw pg on the same table`);
+    let last;
+    for (const n of sizes) {
+      last = await benchSize(results, url, n);
+    }
+    if (last) await checkStatements(results, url, last);
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const results = new Results();
+  await run(results, SIZES);
+  console.log('\n' + results.markdown());
+}
