@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { openRegistry, RegistryError, redactUrl } from '../registry';
@@ -224,7 +225,12 @@ export class RegistryService implements vscode.Disposable {
           dir = this.context.globalStorageUri;
           notes.push(vscode.l10n.t('No folder is open: the registry is kept in the global storage folder, shared by every window without a folder.'));
         }
-        await vscode.workspace.fs.createDirectory(dir);
+        // Node's fs directly: the folder is on the extension host's machine, and workspace.fs can cost a round trip to the window.
+        if (dir.scheme === 'file') {
+          await mkdir(dir.fsPath, { recursive: true });
+        } else {
+          await vscode.workspace.fs.createDirectory(dir);
+        }
         const file = path.join(dir.fsPath, SQLITE_FILE_NAME);
         return {
           requested,

@@ -332,8 +332,18 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (!this.countQueue.includes(node)) {
       this.countQueue.push(node);
     }
-    this.pumpCounts();
+    // Counting starts after the children went out (an embedded backend counts on this thread):
+    // the folder shows first, its count follows.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setTimeout(() => {
+        this.pumpScheduled = false;
+        this.pumpCounts();
+      }, 0);
+    }
   }
+
+  private pumpScheduled = false;
 
   private pumpCounts(): void {
     while (this.countsRunning < COUNT_CONCURRENCY && this.countQueue.length > 0) {
