@@ -117,7 +117,8 @@ async function main() {
     }
   });
   const wb = new Workbench(page, manifest, log);
-  const C = (id) => `${manifest.pkg.contributes.commands.find((c) => c.command.endsWith(`.${id}`))?.command ?? `nautilusRegistry.${id}`}`;
+  /** A command id of the extension (its palette title comes from package.json). */
+  const C = (name) => `nautilusRegistry.${name}`;
   let db;
   const results = [];
 
