@@ -30,10 +30,12 @@ interface RoundResult {
 }
 
 /**
- * Runs the writer and SIGKILLs it `killAfterMs` after it is ready, or after it was started
- * (`fromSpawn`: the kill may land while it opens and recovers the previous crash).
+ * Runs the writer and SIGKILLs it `killAfterMs` after the moment `armOn` names: its start
+ * ('spawn': the kill may land while it opens and recovers the previous crash), its first
+ * acknowledged write ('ack'), or its first completed compaction ('compaction'). Arming on an ack
+ * or a compaction keeps the round meaningful however slow a loaded machine makes the writer.
  */
-function runAndKill(file: string, compactBytes: number, seed: number, killAfterMs: number, fromSpawn: boolean): Promise<RoundResult> {
+function runAndKill(file: string, compactBytes: number, seed: number, killAfterMs: number, armOn: 'spawn' | 'ack' | 'compaction'): Promise<RoundResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRITER, file, String(compactBytes), String(seed), '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const res: RoundResult = { begun: new Map(), acked: new Set(), order: [], compactions: 0, stderr: '' };
@@ -43,15 +45,22 @@ function runAndKill(file: string, compactBytes: number, seed: number, killAfterM
       killed = true;
       child.kill('SIGKILL');
     };
-    if (fromSpawn) {
-      setTimeout(kill, killAfterMs);
+    let armed = false;
+    const arm = () => {
+      if (!armed) {
+        armed = true;
+        setTimeout(kill, killAfterMs);
+      }
+    };
+    if (armOn === 'spawn') {
+      arm();
     }
     const timer = setTimeout(() => {
       if (!killed) {
         child.kill('SIGKILL');
-        reject(new Error(`the writer did not get ready in 15 s: ${res.stderr}`));
+        reject(new Error(`the writer did not reach its ${armOn} in 30 s: ${res.stderr}`));
       }
-    }, 15_000);
+    }, 30_000);
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => (res.stderr += d));
@@ -62,9 +71,7 @@ function runAndKill(file: string, compactBytes: number, seed: number, killAfterM
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         if (line === 'ready') {
-          if (!fromSpawn) {
-            setTimeout(kill, killAfterMs);
-          }
+          // nothing to do: kills are armed on spawn, on the first ack or on the first compaction
         } else if (line.startsWith('b ')) {
           const sp = line.indexOf(' ', 2);
           const n = Number(line.slice(2, sp));
@@ -74,8 +81,14 @@ function runAndKill(file: string, compactBytes: number, seed: number, killAfterM
         } else if (line.startsWith('a ')) {
           res.acked.add(Number(line.slice(2)));
           res.order.push(-1 - Number(line.slice(2)));
+          if (armOn === 'ack') {
+            arm();
+          }
         } else if (line.startsWith('log ') && /Compacted/.test(line)) {
           res.compactions++;
+          if (armOn === 'compaction') {
+            arm();
+          }
         } else if (line.startsWith('error ')) {
           res.stderr += line;
         }
@@ -142,7 +155,7 @@ describe('sqlite crash test (SIGKILL)', function () {
       // Every fifth round the kill may land while the writer opens and recovers the last crash.
       const fromSpawn = round % 5 === 4;
       const killAfter = fromSpawn ? 50 + Math.floor(rand() * 300) : 20 + Math.floor(rand() * 250);
-      const res = await runAndKill(file, tiny ? 2048 : 64 * 1024, Math.floor(rand() * 2 ** 31), killAfter, fromSpawn);
+      const res = await runAndKill(file, tiny ? 2048 : 64 * 1024, Math.floor(rand() * 2 ** 31), killAfter, fromSpawn ? 'spawn' : tiny ? 'compaction' : 'ack');
       compactions += res.compactions;
       // Expected state per key: the last acknowledged write, or any write begun after it.
       const last = new Map<string, string | null>();
