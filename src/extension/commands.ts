@@ -248,8 +248,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
         keys.length === 1 && folders.length === 0
           ? vscode.l10n.t('Remove the key {0}?', keys[0])
           : folders.length === 0
-            ? vscode.l10n.t('Remove {0} keys?', keys.length)
-            : vscode.l10n.t('Remove {0} keys (including {1} folders)?', total, folders.length);
+            ? vscode.l10n.t('Remove {0} keys?', keys.length.toLocaleString())
+            : vscode.l10n.t('Remove {0} keys (including {1} folders)?', total.toLocaleString(), folders.length);
       const choice = await vscode.window.showWarningMessage(what, { modal: true, detail: vscode.l10n.t('This cannot be undone.') }, remove);
       if (choice !== remove) {
         return 0;
@@ -291,7 +291,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
         void vscode.window.showInformationMessage(vscode.l10n.t('The folder {0} holds no keys.', prefix));
         return 0;
       }
-      const remove = vscode.l10n.t('Remove {0} Keys', n);
+      const remove = n === 1 ? vscode.l10n.t('Remove 1 Key') : vscode.l10n.t('Remove {0} Keys', n.toLocaleString());
       const choice = await vscode.window.showWarningMessage(
         n === 1 ? vscode.l10n.t('Remove the folder {0} and the 1 key in it?', prefix) : vscode.l10n.t('Remove the folder {0} and the {1} keys in it?', prefix, n.toLocaleString()),
         { modal: true, detail: vscode.l10n.t('This cannot be undone.') },
@@ -502,8 +502,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     if (interactive || report.skipped.length > 0 || report.cancelled) {
       void announce(
         report.cancelled
-          ? vscode.l10n.t('Import cancelled: {0} of {1} keys stored before cancelling (they stay); {2} skipped.', report.stored, report.total, report.skipped.length)
-          : vscode.l10n.t('Imported {0} of {1} keys; {2} skipped.', report.stored, report.total, report.skipped.length),
+          ? vscode.l10n.t('Import cancelled: {0} of {1} keys stored before cancelling (they stay); {2} skipped.', report.stored.toLocaleString(), report.total.toLocaleString(), report.skipped.length.toLocaleString())
+          : vscode.l10n.t('Imported {0} of {1} keys; {2} skipped.', report.stored.toLocaleString(), report.total.toLocaleString(), report.skipped.length.toLocaleString()),
         vscode.l10n.t('Import from {0}', uri.fsPath),
         report.skipped,
       );
@@ -539,7 +539,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     }
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
     if (!isProgrammatic(args) || report.skipped.length > 0) {
-      void announce(vscode.l10n.t('Exported {0} keys to {1}; {2} skipped.', report.exported, target.fsPath, report.skipped.length), vscode.l10n.t('Export to {0}', target.fsPath), report.skipped);
+      void announce(vscode.l10n.t('Exported {0} keys to {1}; {2} skipped.', report.exported.toLocaleString(), target.fsPath, report.skipped.length.toLocaleString()), vscode.l10n.t('Export to {0}', target.fsPath), report.skipped);
     }
     return report;
   });
