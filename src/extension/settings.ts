@@ -49,7 +49,7 @@ export const Defaults = {
   folderCounts: 'auto',
   postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   postgresSchema: 'public',
-  postgresTable: 'nautilus_registry',
+  postgresTable: 'registry',
   redisUrl: 'redis://127.0.0.1:6379',
   redisKeyPrefix: 'nautilus:',
   connectTimeoutMs: 5000,

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { logger } from './log';
 import type { RegistryService, ServiceStatus } from './registryService';
 import { Commands } from './settings';
+import { keyCount } from './format';
 
 const log = logger('status');
 const COUNT_DEBOUNCE_MS = 500;
@@ -73,7 +74,7 @@ export class RegistryStatusBar implements vscode.Disposable {
   private render(): void {
     const s: ServiceStatus = this.service.status;
     const name = BACKEND_LABEL[s.backend] ?? s.backend;
-    const count = s.state === 'connected' && this.count !== undefined ? ` · ${vscode.l10n.t('{0} keys', this.count.toLocaleString())}` : '';
+    const count = s.state === 'connected' && this.count !== undefined ? ` · ${keyCount(this.count)}` : '';
     let icon = '$(database)';
     let stateText = '';
     this.item.backgroundColor = undefined;

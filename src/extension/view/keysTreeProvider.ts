@@ -6,6 +6,7 @@ import type { RegistryService } from '../registryService';
 import { ContextKey, Defaults, KEYS_VIEW_ID, SECTION, Setting, VIEW_SETTINGS } from '../settings';
 import { ErrorNode, FolderNode, KeyNode, LoadMoreNode, previewOf } from './treeNodes';
 import type { TreeNode } from './treeNodes';
+import { keyCount } from '../format';
 
 const log = logger('tree');
 
@@ -182,7 +183,7 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       const md = new vscode.MarkdownString();
       md.appendMarkdown(`**${vscode.l10n.t('Folder')}** `).appendCodeblock(node.prefix, 'text');
       if (node.count !== undefined) {
-        md.appendMarkdown(vscode.l10n.t('{0} keys', node.count.toLocaleString()));
+        md.appendMarkdown(keyCount(node.count));
       }
       item.tooltip = md;
     }

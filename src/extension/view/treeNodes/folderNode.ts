@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { leafName } from '../../../registry';
+import { keyCount } from '../../format';
 
 /** A folder: every key that starts with `prefix` (which ends in the separator). */
 export class FolderNode {
@@ -26,7 +27,7 @@ export class FolderNode {
     item.iconPath = vscode.ThemeIcon.Folder;
     item.contextValue = 'folder';
     if (this.count !== undefined) {
-      item.description = this.count === 1 ? vscode.l10n.t('1 key') : vscode.l10n.t('{0} keys', this.count.toLocaleString());
+      item.description = keyCount(this.count);
     }
     item.accessibilityInformation = { label: vscode.l10n.t('Folder {0}', this.prefix) };
     return item;
