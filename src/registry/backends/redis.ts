@@ -304,6 +304,7 @@ export class RedisRegistry extends BaseRegistry {
     }
     this.ever = true;
     try {
+      await this.checkVersion();
       await this.detectMode();
       await this.subscribe();
       await this.sweep(this.kp);
@@ -317,6 +318,9 @@ export class RedisRegistry extends BaseRegistry {
     const cause = describeCause(err);
     if (/WRONGPASS|NOAUTH|invalid password|invalid username|without any password configured/i.test(cause)) {
       return new RegistryError('INVALID_CONFIG', this.redact(`Redis at ${this.cfg.display} refused the credentials (${cause}); check the password.`));
+    }
+    if (/unknown command .?HELLO/i.test(cause)) {
+      return new RegistryError('UNSUPPORTED', this.redact(`Redis at ${this.cfg.display} is older than 6.0 (${cause}); the registry needs Redis 6.2 or later.`));
     }
     if (/DB index is out of range/i.test(cause)) {
       return configField.error('db', `(${this.cfg.db}) does not exist on Redis at ${this.redact(this.cfg.display)} (${cause})`);
@@ -361,6 +365,15 @@ export class RedisRegistry extends BaseRegistry {
       }
     };
     this.recovering = (this.recovering ?? Promise.resolve()).then(run);
+  }
+
+  /** ZRANGE … BYLEX, ZMSCORE and SCAN … TYPE need Redis 6.2. */
+  private async checkVersion(): Promise<void> {
+    const info = String(await this.send<unknown>(['INFO', 'server']));
+    const m = /(?:redis|valkey)_version:(\d+)\.(\d+)/.exec(info);
+    if (m && (Number(m[1]) < 6 || (Number(m[1]) === 6 && Number(m[2]) < 2))) {
+      throw new RegistryError('UNSUPPORTED', this.redact(`Redis at ${this.cfg.display} is version ${m[1]}.${m[2]}; the registry needs Redis 6.2 or later.`));
+    }
   }
 
   /** Keyspace notifications when the server sends what we need (K plus generic and string events), else our channel. */
