@@ -206,18 +206,22 @@ export class Workbench {
   async pickFile(filePath, dialogTitle) {
     await this.poll(async () => dialogTitle.test(await this.quickInputTitle()), { timeout: 15_000, what: `the open dialog ${dialogTitle}` });
     const input = this.quickInput().locator('input').first();
-    await input.fill(filePath);
-    await this.poll(async () => (await input.inputValue()) === filePath, { timeout: 5000, what: 'the path in the dialog' });
-    await sleep(500); // the dialog checks the path asynchronously
+    // The dialog fills the box with its start folder a moment after it opens (overwriting anything
+    // typed before): wait for that, then type the file's path.
+    await this.poll(async () => (await input.inputValue()).endsWith('/'), { timeout: 10_000, what: 'the dialog start folder' }).catch(() => {});
+    await sleep(300);
     for (let attempt = 0; attempt < 5; attempt++) {
+      if ((await input.inputValue()) !== filePath) {
+        await input.fill(filePath);
+        await sleep(500); // the dialog checks the path asynchronously
+        if ((await input.inputValue()) !== filePath) {
+          continue;
+        }
+      }
       await this.page.keyboard.press('Enter');
       const accepted = await this.poll(async () => !dialogTitle.test(await this.quickInputTitle()), { timeout: 3000, what: 'the dialog to accept the file' }).catch(() => false);
       if (accepted) {
         return;
-      }
-      if ((await input.inputValue()) !== filePath) {
-        await input.fill(filePath);
-        await sleep(500);
       }
     }
     throw new Error(`the open dialog did not accept ${filePath}: ${await this.quickInputText()}`);
