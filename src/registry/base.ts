@@ -235,7 +235,9 @@ export abstract class BaseRegistry implements RegistryStorage {
       }
     }
     const want = limit + 1;
-    let batch = Math.min(want, 64);
+    // Adaptive batches: one key per seek while folders follow each other (exactly the seeks a
+    // skip-scan needs), growing fourfold while a run of plain keys goes on.
+    let batch = Math.min(want, 16);
     for (;;) {
       const keys = await this.scanKeys(from, inclusive, prefix, batch);
       if (keys.length === 0) {
@@ -267,11 +269,11 @@ export abstract class BaseRegistry implements RegistryStorage {
         }
         from = skipTo;
         inclusive = true;
-        batch = Math.min(want - items.length, 16); // folders ahead: seek in small steps
+        batch = 1;
       } else {
         from = keys[keys.length - 1];
         inclusive = false;
-        batch = Math.min(want - items.length, 256);
+        batch = Math.min(want - items.length, Math.max(4, batch * 4), 256);
       }
     }
     if (items.length > limit) {

@@ -257,7 +257,9 @@ class SqliteRegistry extends BaseRegistry {
       del: db.prepare('DELETE FROM registry WHERE key = ?'),
       ttl: db.prepare('UPDATE registry SET expires_at = ? WHERE key = ?'),
       // index 0: exclusive, no end; 1: inclusive, no end; 2: exclusive, end; 3: inclusive, end
-      scan: variants((inc, end) => `SELECT key FROM registry WHERE ${range(inc, end)} AND ${LIVE} ORDER BY key LIMIT ?`),
+      // No LIMIT clause: the scan steps only as many rows as it needs and resets (a bound LIMIT ?
+      // made every skip-scan seek about five times slower in sql.js).
+      scan: variants((inc, end) => `SELECT key FROM registry WHERE ${range(inc, end)} AND ${LIVE} ORDER BY key`),
       count: [false, true].map((end) => db.prepare(`SELECT count(*) FROM registry WHERE ${range(true, end)} AND ${LIVE}`)),
       entries: [false, true].map((end) =>
         db.prepare(`SELECT key, value, expires_at FROM registry WHERE ${range(true, end)} AND ${LIVE} ORDER BY key`),
@@ -586,11 +588,11 @@ class SqliteRegistry extends BaseRegistry {
     return this.guard('list keys', () => {
       const end = prefixEnd(prefix);
       const stmt = this.st.scan[(inclusive ? 1 : 0) + (end === undefined ? 0 : 2)];
-      const params: SqlValue[] = end === undefined ? [from, Date.now(), limit] : [from, end, Date.now(), limit];
+      const params: SqlValue[] = end === undefined ? [from, Date.now()] : [from, end, Date.now()];
       const out: string[] = [];
       try {
         stmt.bind(params);
-        while (stmt.step()) {
+        while (out.length < limit && stmt.step()) {
           out.push(asText(stmt.get()[0]));
         }
       } finally {
