@@ -20,7 +20,7 @@ const coreAsExternal = {
   name: 'core-as-external',
   setup(build) {
     build.onResolve({ filter: /registry$/ }, (args) => {
-      if (args.kind === 'entry-point') return undefined;
+      if (args.kind === 'entry-point') {return undefined;}
       const resolved = path.resolve(args.resolveDir, args.path);
       if (resolved + '.ts' === coreIndex || path.join(resolved, 'index.ts') === coreIndex) {
         return { path: './registry.js', external: true };
@@ -38,7 +38,7 @@ const problemMatcher = {
     build.onEnd((result) => {
       for (const { text, location } of result.errors) {
         console.error(`✘ [ERROR] ${text}`);
-        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+        if (location) {console.error(`    ${location.file}:${location.line}:${location.column}:`);}
       }
       console.log('[watch] build finished');
     });

@@ -1,9 +1,10 @@
 // @ts-check
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', '.vscode-test/**', 'node_modules/**', 'bench/**', '**/*.mjs', '**/*.js'] },
+  { ignores: ['out/**', 'dist/**', '.vscode-test/**', 'node_modules/**', 'demo/**', 'test-results/**', '**/*.js'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -28,6 +29,13 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Build, harness, e2e and benchmark scripts: plain ES modules run by Node (the e2e also evaluates
+    // functions in the browser).
+    files: ['**/*.mjs'],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.node, ...globals.browser } },
+  },
+  { files: ['eslint.config.mjs'], rules: { 'no-restricted-syntax': 'off' } },
   {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-unused-expressions': 'off' },

@@ -22,7 +22,7 @@ export function keyFor(i) {
 /** Runs `op(i)` (sequentially, awaited) until `minMs` passed and at least `minOps` ran; returns ops/s. */
 export async function rate(op, { minMs = 300, minOps = 50, maxOps = 1e7 } = {}) {
   // warm-up
-  for (let i = 0; i < Math.min(20, minOps); i++) await op(i);
+  for (let i = 0; i < Math.min(20, minOps); i++) {await op(i);}
   const t0 = performance.now();
   let n = 0;
   while ((n < minOps || performance.now() - t0 < minMs) && n < maxOps) {
@@ -37,7 +37,7 @@ export async function rateConcurrent(op, total, inFlight) {
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
-      while (next < total) await op(next++);
+      while (next < total) {await op(next++);}
     }),
   );
   return (total * 1000) / (performance.now() - t0);

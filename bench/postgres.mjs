@@ -40,9 +40,9 @@ async function paired(ours, floor, { pairs = 15, burst = 300, inFlight = 1 } = {
 
 /** Client CPU (µs) per call: what the registry adds in the caller's process, immune to server load. */
 async function cpuPerOp(op, n = 2000) {
-  for (let i = 0; i < 100; i++) await op(i);
+  for (let i = 0; i < 100; i++) {await op(i);}
   const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) await op(i);
+  for (let i = 0; i < n; i++) {await op(i);}
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / n;
 }
@@ -177,7 +177,7 @@ async function benchSize(results, url, n) {
     // children of a folder with 50 sub-folders: one recursive skip-scan query
     [a, b] = await paired(() => reg.children('bench/', '/'), () => q('b_children', S.children, ['bench/', 'bench/', '/', '0', 1001, 'bench0']), { burst: 20, pairs: 9 });
     const got = (await reg.children('bench/', '/')).items.length;
-    if (got !== 50) results.note(`postgres children at ${n}: expected 50 folders, got ${got}`);
+    if (got !== 50) {results.note(`postgres children at ${n}: expected 50 folders, got ${got}`);}
     results.add('postgres', 'children (50 folders)', n, a, b, 'raw pg, same recursive query');
 
     [a, b] = await paired(() => reg.count('bench/f07/'), () => q('b_count', S.count, ['bench/f07/', 'bench/f070']), { burst: n >= 100000 ? 5 : 20, pairs: 5 });
@@ -211,7 +211,7 @@ export async function run(results, sizes = SIZES) {
     for (const n of sizes) {
       last = await benchSize(results, url, n);
     }
-    if (last) await checkStatements(results, url, last);
+    if (last) {await checkStatements(results, url, last);}
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
     await admin.end();

@@ -23,9 +23,9 @@ function entries(n) {
 
 /** Client CPU (user + system, µs) per call of `op(i)`: what the registry adds in the caller's process, immune to server load. */
 async function cpuPerOp(op, n = 3000) {
-  for (let i = 0; i < 100; i++) await op(i);
+  for (let i = 0; i < 100; i++) {await op(i);}
   const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) await op(i);
+  for (let i = 0; i < n; i++) {await op(i);}
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / n;
 }
@@ -60,7 +60,7 @@ async function deleteUnder(raw, prefix) {
   do {
     const [next, keys] = await raw.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', '5000']);
     cursor = String(next);
-    for (let i = 0; i < keys.length; i += CHUNK) await raw.sendCommand(['UNLINK', ...keys.slice(i, i + CHUNK)]);
+    for (let i = 0; i < keys.length; i += CHUNK) {await raw.sendCommand(['UNLINK', ...keys.slice(i, i + CHUNK)]);}
   } while (cursor !== '0');
 }
 
@@ -72,7 +72,7 @@ async function usedMemory(raw) {
 /** Raw pipelined SET of every entry (the storeMany floor the issue names). */
 async function rawPipelinedSet(raw, prefix, data) {
   const ps = [];
-  for (const e of data) ps.push(raw.sendCommand(['SET', prefix + e.key, e.value]));
+  for (const e of data) {ps.push(raw.sendCommand(['SET', prefix + e.key, e.value]));}
   await Promise.all(ps);
 }
 
@@ -153,10 +153,10 @@ async function benchSize(results, raw, rawBulk, base, n) {
 
     // children of a folder with 50 sub-folders (the tree view's call)
     const chRates = [];
-    for (let r = 0; r < 9; r++) chRates.push(await rateConcurrent(() => reg.children('bench/', '/'), 10, 1));
+    for (let r = 0; r < 9; r++) {chRates.push(await rateConcurrent(() => reg.children('bench/', '/'), 10, 1));}
     const ch = median(chRates);
     const got = (await reg.children('bench/', '/')).items.length;
-    if (got !== 50) results.note(`redis children at ${n}: expected 50 folders, got ${got}`);
+    if (got !== 50) {results.note(`redis children at ${n}: expected 50 folders, got ${got}`);}
     results.add('redis', 'children (50 folders)', n, ch, undefined, undefined);
 
     // count (exact: skips keys that expired or were deleted behind the index's back) vs ZLEXCOUNT
@@ -236,6 +236,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const results = new Results();
   await run(results);
   const [c1, c2] = [SIZES[0], SIZES[SIZES.length - 1]].map((n) => results.rows.find((r) => r.operation === 'children (50 folders)' && r.n === n));
-  if (c1 && c2) results.note(`target: redis children at ${c2.n} keys costs ${(c1.opsPerSec / c2.opsPerSec).toFixed(2)}x its cost at ${c1.n} (target <= 2x)`);
+  if (c1 && c2) {results.note(`target: redis children at ${c2.n} keys costs ${(c1.opsPerSec / c2.opsPerSec).toFixed(2)}x its cost at ${c1.n} (target <= 2x)`);}
   console.log('\n' + results.markdown());
 }

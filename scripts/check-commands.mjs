@@ -46,35 +46,35 @@ for (const src of Object.values(text)) {
 
 const problems = [];
 for (const id of declared) {
-  if (!registered.has(id)) problems.push(`declared in package.json but never registered: ${id}`);
+  if (!registered.has(id)) {problems.push(`declared in package.json but never registered: ${id}`);}
 }
 for (const id of registered) {
-  if (id && !declared.has(id)) problems.push(`registered in code but not declared in package.json: ${id}`);
+  if (id && !declared.has(id)) {problems.push(`registered in code but not declared in package.json: ${id}`);}
 }
 for (const [menu, items] of Object.entries(contributes.menus ?? {})) {
   for (const item of items) {
-    if (item.command && !declared.has(item.command)) problems.push(`menu ${menu} names an undeclared command: ${item.command}`);
+    if (item.command && !declared.has(item.command)) {problems.push(`menu ${menu} names an undeclared command: ${item.command}`);}
   }
 }
 for (const kb of contributes.keybindings ?? []) {
-  if (!declared.has(kb.command)) problems.push(`keybinding ${kb.key} names an undeclared command: ${kb.command}`);
+  if (!declared.has(kb.command)) {problems.push(`keybinding ${kb.key} names an undeclared command: ${kb.command}`);}
 }
 const nls = JSON.parse(readFileSync(path.join(root, 'package.nls.json'), 'utf8'));
 for (const w of contributes.viewsWelcome ?? []) {
   const contents = w.contents.startsWith('%') ? (nls[w.contents.slice(1, -1)] ?? '') : w.contents;
   for (const m of contents.matchAll(/\(command:([\w.]+)/g)) {
-    if (!declared.has(m[1])) problems.push(`welcome view links an undeclared command: ${m[1]}`);
+    if (!declared.has(m[1])) {problems.push(`welcome view links an undeclared command: ${m[1]}`);}
   }
 }
 for (const c of contributes.commands ?? []) {
-  if (!c.category) problems.push(`command without a category: ${c.command}`);
+  if (!c.category) {problems.push(`command without a category: ${c.command}`);}
 }
 for (const m of JSON.stringify(pkg).matchAll(/"%([^%"]+)%"/g)) {
-  if (!(m[1] in nls)) problems.push(`package.json uses %${m[1]}% but package.nls.json has no such string`);
+  if (!(m[1] in nls)) {problems.push(`package.json uses %${m[1]}% but package.nls.json has no such string`);}
 }
 
 if (problems.length > 0) {
-  for (const p of problems) console.error(`check-commands: ${p}`);
+  for (const p of problems) {console.error(`check-commands: ${p}`);}
   process.exit(1);
 }
 console.log(`check-commands: ${declared.size} commands declared and registered; menus, keybindings and welcome views consistent.`);
