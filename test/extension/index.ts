@@ -80,7 +80,8 @@ export function run(): Promise<void> {
       console.log(`[nautilus-tests] ${result.passes} passed, ${result.failures} failed`);
       if (failures > 0) {
         reject(new Error(`${failures} extension-host test(s) failed.`));
-      } else if (result.tests === 0) {
+      } else if (result.tests === 0 && !process.env.NAUTILUS_TEST_GREP) {
+        // (with a grep, this pass may match nothing; the runner checks that the run as a whole ran tests)
         reject(new Error('No extension-host tests ran.'));
       } else {
         resolve();

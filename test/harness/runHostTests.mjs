@@ -118,6 +118,7 @@ async function main() {
   const passes = ['trusted', ...(untrustedFiles.length ? ['untrusted'] : [])];
   let passed = 0;
   let failed = 0;
+  let ran = 0;
   let ok = true;
   for (const pass of passes) {
     const tp = Date.now();
@@ -130,10 +131,12 @@ async function main() {
     }
     passed += result.passes;
     failed += result.failures;
+    ran += result.tests;
     for (const f of result.failed ?? []) {
       console.log(`  FAILED ${f.title}\n    ${String(f.error).split('\n').join('\n    ')}`);
     }
-    if (code !== 0 || result.failures > 0 || result.tests === 0) {
+    // With --grep a pass may match nothing; the run as a whole must still run some test.
+    if (code !== 0 || result.failures > 0 || (result.tests === 0 && !GREP)) {
       ok = false;
     }
     console.log(`extension host (${pass}): ${result.passes} passed, ${result.failures} failed` +
@@ -141,6 +144,11 @@ async function main() {
     if (ok && !argv.includes('--keep')) {
       rmSync(runDir, { recursive: true, force: true });
     }
+  }
+  if (ran === 0) {
+    ok = false;
+    failed += 1;
+    log(`no extension-host test ran${GREP ? ` (--grep ${GREP} matched nothing)` : ''}`);
   }
   console.log(`extension host suite: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   return ok ? 0 : 1;
