@@ -651,6 +651,10 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       parts.push(vscode.l10n.t('Read-only: another VS Code window holds the registry file.'));
     }
     parts.push(...s.notes);
+    if (this.filterPrefix !== undefined) {
+      // The description alone is hidden when the view's header merges into the container's title.
+      parts.push(vscode.l10n.t('Showing keys that start with "{0}" (Clear Filter to see all).', this.filterPrefix));
+    }
     this.view.message = parts.length > 0 ? parts.join(' ') : undefined;
     this.view.description = this.filterPrefix !== undefined ? vscode.l10n.t('filter: {0}', this.filterPrefix) : undefined;
   }
