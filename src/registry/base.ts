@@ -211,29 +211,35 @@ export abstract class BaseRegistry implements RegistryStorage {
   }
 
   /**
+   * Where a children page starts: at `prefix`, just after the key `after`, or past everything
+   * inside the folder `after`. Undefined when `after` lies past every key under `prefix`.
+   */
+  protected childrenStart(prefix: string, separator: string, after: string | undefined): { from: string; inclusive: boolean } | undefined {
+    if (after === undefined || compareKeys(after, prefix) < 0) {
+      return { from: prefix, inclusive: true };
+    }
+    if (!after.startsWith(prefix)) {
+      return undefined;
+    }
+    if (after.length > prefix.length && after.endsWith(separator) && childOf(prefix, separator, after).key === after) {
+      const end = prefixEnd(after);
+      return end === undefined ? undefined : { from: end, inclusive: true }; // skip everything inside the folder
+    }
+    return { from: after, inclusive: false };
+  }
+
+  /**
    * Skip-scan: read keys in small ordered batches; when a key opens a child folder, every later
    * key of that folder is skipped by seeking to the folder's end. A level with F folders and K
    * direct keys costs about F + K/batch seeks, whatever the folders hold.
    */
   protected async childrenScan(prefix: string, separator: string, after: string | undefined, limit: number): Promise<ChildrenPage> {
     const items: ChildItem[] = [];
-    let from = prefix;
-    let inclusive = true;
-    if (after !== undefined && compareKeys(after, prefix) >= 0) {
-      if (!after.startsWith(prefix)) {
-        return { items };
-      }
-      if (after.length > prefix.length && after.endsWith(separator) && childOf(prefix, separator, after).key === after) {
-        const end = prefixEnd(after);
-        if (end === undefined) {
-          return { items };
-        }
-        from = end; // resume after a folder: skip everything inside it
-      } else {
-        from = after;
-        inclusive = false;
-      }
+    const start = this.childrenStart(prefix, separator, after);
+    if (start === undefined) {
+      return { items };
     }
+    let { from, inclusive } = start;
     const want = limit + 1;
     // Adaptive batches: one key per seek while folders follow each other (exactly the seeks a
     // skip-scan needs), growing fourfold while a run of plain keys goes on.

@@ -22,7 +22,7 @@ function hex(cp: number): string {
 }
 
 /** Index of the first lone surrogate, or -1. */
-function loneSurrogateAt(s: string): number {
+export function loneSurrogateAt(s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {

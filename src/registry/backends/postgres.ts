@@ -20,7 +20,7 @@ import { alreadyExists, BaseRegistry, movedKey, notFound } from '../base';
 import type { RawEntry } from '../base';
 import { describeCause, RegistryError } from '../errors';
 import type { RegistryErrorCode } from '../errors';
-import { childOf, compareKeys, prefixEnd } from '../keys';
+import { childOf, prefixEnd } from '../keys';
 import { redactSecrets, redactUrl } from '../redact';
 import type { ChildItem, ChildrenPage, Entry, PostgresConfig, RegistryDescription, RegistryStorage } from '../types';
 import { configField } from '../validation';
@@ -604,23 +604,11 @@ class PostgresRegistry extends BaseRegistry {
     if (last === 0x10ffff) {
       return super.childrenScan(prefix, separator, after, limit); // no successor character
     }
-    let from = prefix;
-    let inclusive = true;
-    if (after !== undefined && compareKeys(after, prefix) >= 0) {
-      if (!after.startsWith(prefix)) {
-        return { items: [] };
-      }
-      if (after.length > prefix.length && after.endsWith(separator) && childOf(prefix, separator, after).key === after) {
-        const end = prefixEnd(after);
-        if (end === undefined) {
-          return { items: [] };
-        }
-        from = end; // resume after a folder: skip everything inside it
-      } else {
-        from = after;
-        inclusive = false;
-      }
+    const start = this.childrenStart(prefix, separator, after);
+    if (start === undefined) {
+      return { items: [] };
     }
+    const { from, inclusive } = start;
     const { bound, params } = prefixBound(prefix);
     const successor = String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
     const values: unknown[] = [from, prefix, separator, successor, limit + 1];

@@ -3,10 +3,10 @@ import { createClient, ErrorReply, TimeoutError } from 'redis';
 import { alreadyExists, BaseRegistry, movedKey, notFound } from '../base';
 import type { RawEntry } from '../base';
 import { describeCause, RegistryError } from '../errors';
-import { childOf, compareKeys, prefixEnd } from '../keys';
+import { prefixEnd } from '../keys';
 import { redactSecrets, redactUrl } from '../redact';
 import type { ChildItem, ChildrenPage, Entry, RedisConfig, RegistryChange, RegistryDescription, RegistryStorage } from '../types';
-import { configField, MAX_KEY_BYTES, showKey, validatePrefix } from '../validation';
+import { configField, loneSurrogateAt, MAX_KEY_BYTES, showKey, validatePrefix } from '../validation';
 import type { LuaScript } from './redisScripts';
 import {
   ADOPT,
@@ -136,32 +136,13 @@ function isValidKey(key: string): boolean {
   return key.length > 0 && !CONTROL.test(key) && (key.length * 3 <= MAX_KEY_BYTES || Buffer.byteLength(key, 'utf8') <= MAX_KEY_BYTES);
 }
 
-/** Index of the first lone surrogate in s, or -1. */
-function loneSurrogate(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        i++;
-        continue;
-      }
-      return i;
-    }
-    if (c >= 0xdc00 && c <= 0xdfff) {
-      return i;
-    }
-  }
-  return -1;
-}
-
 /**
  * A lower bound for ZRANGE BYLEX. Redis compares UTF-8 bytes; a lone surrogate (possible in a
  * caller's `after`) has no UTF-8 form, so it is replaced by the well-formed bound that selects
  * exactly the keys compareKeys puts after it. Undefined: no key can follow.
  */
 export function lexLowerBound(from: string, inclusive: boolean): string | undefined {
-  const at = loneSurrogate(from);
+  const at = loneSurrogateAt(from);
   if (at < 0) {
     return (inclusive ? '[' : '(') + from;
   }
@@ -824,23 +805,11 @@ export class RedisRegistry extends BaseRegistry {
 
   /** The base class's skip-scan, run inside Redis: one round trip per page, whatever the folders hold. */
   protected override async childrenScan(prefix: string, separator: string, after: string | undefined, limit: number): Promise<ChildrenPage> {
-    let from = prefix;
-    let inclusive = true;
-    if (after !== undefined && compareKeys(after, prefix) >= 0) {
-      if (!after.startsWith(prefix)) {
-        return { items: [] };
-      }
-      if (after.length > prefix.length && after.endsWith(separator) && childOf(prefix, separator, after).key === after) {
-        const end = prefixEnd(after);
-        if (end === undefined) {
-          return { items: [] };
-        }
-        from = end; // resume after a folder: skip everything inside it
-      } else {
-        from = after;
-        inclusive = false;
-      }
+    const start = this.childrenStart(prefix, separator, after);
+    if (start === undefined) {
+      return { items: [] };
     }
+    const { from, inclusive } = start;
     const min = lexLowerBound(from, inclusive);
     if (min === undefined) {
       return { items: [] };
