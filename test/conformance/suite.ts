@@ -7,6 +7,7 @@ import { compareKeys, childOf } from '../../src/registry/keys';
 import { RegistryError } from '../../src/registry/errors';
 import type { RegistryErrorCode } from '../../src/registry/errors';
 import type { ChildItem, RegistryChange, RegistryStorage } from '../../src/registry/types';
+import { rng } from '../support/random';
 
 export interface ConformanceHarness {
   /** A fresh, empty registry; every test gets its own. */
@@ -89,18 +90,6 @@ async function allChildren(r: RegistryStorage, prefix: string, sep: string, limi
     after = page.next;
   }
   throw new Error('children did not terminate');
-}
-
-/** Small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function describeConformance(name: string, harness: ConformanceHarness, options: ConformanceOptions = {}): void {

@@ -10,24 +10,13 @@ import type { RegistryStorage, SqliteConfig } from '../../src/registry';
 import { expectCode } from '../conformance/suite';
 import { SimFileSystem } from './simFiles';
 import type { CrashImage } from './simFiles';
+import { rng } from '../support/random';
 
 const FILE = '/sim/registry.db';
 const LOG = FILE + '.nautilus-log';
 
 function open(fs: SimFileSystem, extra: Partial<SqliteConfig> = {}): Promise<RegistryStorage> {
   return openRegistry({ backend: 'sqlite', file: FILE, fileSystem: fs, ...extra });
-}
-
-/** Mulberry32: a seeded PRNG so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Value of a key: a string, or null when absent. */
