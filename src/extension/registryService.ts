@@ -7,7 +7,7 @@ import { errorMessage, logger } from './log';
 import type { PasswordStore, ServerBackend } from './secrets';
 import { splitPassword } from './secrets';
 import type { BackendSetting } from './settings';
-import { BACKEND_SETTINGS, CONNECTION_SETTINGS, ContextKey, Defaults, SECTION, Setting, SQLITE_FILE_NAME } from './settings';
+import { BACKEND_SETTINGS, CONNECTION_SETTINGS, connectionSettingsOf, ContextKey, Defaults, SECTION, Setting, SQLITE_FILE_NAME } from './settings';
 
 const log = logger('registry');
 
@@ -151,9 +151,12 @@ export class RegistryService implements vscode.Disposable {
   }
 
   /** What the registry config depends on (secrets aside): when it changes, the registry reopens. */
+  /** What the open registry depends on; when it changes, the registry is reopened. */
   private signature(): string {
     const cfg = vscode.workspace.getConfiguration(SECTION);
-    return JSON.stringify([this.isTrusted(), this.passwords.version, ...CONNECTION_SETTINGS.map((s) => cfg.get(s))]);
+    const backend = this.effectiveBackend(this.requestedBackend());
+    const server = backend === 'postgres' || backend === 'redis';
+    return JSON.stringify([this.isTrusted(), backend, server ? this.passwords.version : 0, ...connectionSettingsOf(backend).map((s) => cfg.get(s))]);
   }
 
   /** The registry for the current settings: reopens first when they changed since it was opened. */

@@ -38,6 +38,22 @@ export const CONNECTION_SETTINGS: readonly string[] = [
   Setting.connectTimeoutMs,
 ];
 
+/**
+ * The settings an open backend depends on. A change to any other connection setting (say the
+ * PostgreSQL URL while the local sqlite registry is open) leaves the registry as it is.
+ */
+export function connectionSettingsOf(backend: string): readonly string[] {
+  const common = [Setting.backend, Setting.maxValueBytes];
+  switch (backend) {
+    case 'postgres':
+      return [...common, Setting.connectTimeoutMs, Setting.postgresUrl, Setting.postgresSchema, Setting.postgresTable, Setting.postgresSsl];
+    case 'redis':
+      return [...common, Setting.connectTimeoutMs, Setting.redisUrl, Setting.redisKeyPrefix];
+    default:
+      return common;
+  }
+}
+
 /** Settings that only change how the tree shows keys. */
 export const VIEW_SETTINGS: readonly string[] = [Setting.separator, Setting.pageSize, Setting.previewLength, Setting.folderCounts];
 
