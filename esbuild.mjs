@@ -4,7 +4,7 @@
 //                       so there is one copy of the core and one RegistryError class.
 // sql-wasm.wasm is copied next to them. --production minifies and drops source maps; --watch rebuilds.
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,8 @@ if (existsSync(extensionEntry)) {
 
 mkdirSync(path.join(root, 'dist'), { recursive: true });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(root, 'dist', 'sql-wasm.wasm'));
+// Types of the public entry: `npm run compile` emits the core's declarations into dist/types.
+writeFileSync(path.join(root, 'dist', 'registry.d.ts'), "// Types of dist/registry.js (declarations emitted by npm run compile).\nexport * from './types/index';\n");
 
 if (watch) {
   for (const options of builds) {
