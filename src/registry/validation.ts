@@ -147,12 +147,22 @@ export function validateLimit(limit: unknown, method: string): number {
   return limit;
 }
 
+/**
+ * A paging cursor follows the prefix rules: any string a key could start with, stored or not
+ * (past the end, between keys, inside a folder). Anything else has no place in UTF-8 byte order
+ * (a lone surrogate has no UTF-8 form; U+0000 ends a string in SQLite and is refused by
+ * PostgreSQL), so backends would disagree on the page: it is refused with INVALID_KEY.
+ */
 export function validateAfter(after: unknown, method: string): string | undefined {
   if (after === undefined) {
     return undefined;
   }
   if (typeof after !== 'string') {
     throw new RegistryError('INVALID_KEY', `${method}: after must be a string (got ${after === null ? 'null' : typeof after}).`);
+  }
+  const problem = keyProblem(after, `${method}: after`, true);
+  if (problem) {
+    throw new RegistryError('INVALID_KEY', `${problem}. Pass a key, or the next of an earlier page, as after.`);
   }
   return after;
 }
