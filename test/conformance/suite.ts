@@ -3,7 +3,7 @@
  * behaves the same. A backend's test file calls `describeConformance(name, harness)`.
  */
 import * as assert from 'node:assert/strict';
-import { compareKeys, childOf } from '../../src/registry/keys';
+import { compareKeys, childOf, parentOf } from '../../src/registry/keys';
 import { RegistryError } from '../../src/registry/errors';
 import type { RegistryErrorCode } from '../../src/registry/errors';
 import type { ChildItem, RegistryChange, RegistryStorage } from '../../src/registry/types';
@@ -401,6 +401,29 @@ export function describeConformance(name: string, harness: ConformanceHarness, o
           ],
           next: 'team/db/',
         });
+      });
+      it('overlapping separator occurrences: walking children from the top reaches every key once, in the folder parentOf names', async () => {
+        const extra = ['a:::b', 'a::::c', 'a::', 'a:::', '::x', ':::', 'ababa', 'abab', 'aba', 'abababa/x', 'aaa', 'aaaa', 'aaaaa/b'];
+        await r.storeMany(extra.map((key) => ({ key, value: key })));
+        const all = new Set([...tree, ...extra]);
+        for (const sep of ['::', 'aba', 'aa', ':']) {
+          for (const limit of [1, 3, 1000]) {
+            const reached: string[] = [];
+            const folders = [''];
+            while (folders.length > 0) {
+              const level = folders.pop()!;
+              for (const item of await allChildren(r, level, sep, limit)) {
+                assert.equal(parentOf(item.key, sep, item.kind === 'folder'), level, `${item.kind} ${JSON.stringify(item.key)} by ${JSON.stringify(sep)}`);
+                if (item.kind === 'folder') {
+                  folders.push(item.key);
+                } else {
+                  reached.push(item.key);
+                }
+              }
+            }
+            assert.deepEqual(byteSorted(reached), byteSorted(all), `separator ${JSON.stringify(sep)}, limit ${limit}`);
+          }
+        }
       });
       it('pages a folder with many keys and many sub-folders', async () => {
         const many: string[] = [];
