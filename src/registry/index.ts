@@ -10,3 +10,5 @@ export { MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, MAX_PAGE, BACKENDS, showKey } f
 export { redactUrl } from './redact';
 export type * from './types';
 export type { RegistryFileSystem, FileAppender, FileLock } from './backends/sqliteFiles';
+export { webFileSystem } from './backends/sqliteWebFiles';
+export type { BasicFileSystem, LockManagerLike, WebFileSystemOptions } from './backends/sqliteWebFiles';
