@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserStandIns } from './scripts/browserStandIns.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -68,6 +69,20 @@ if (existsSync(extensionEntry)) {
     entryPoints: { extension: extensionEntry },
     outdir: path.join(root, 'dist'),
     plugins: [coreAsExternal, ...common.plugins],
+  });
+}
+
+// dist/web/extension.js - the same extension for the web worker extension host (VS Code for the Web,
+// package.json "browser"): one self-contained bundle for platform browser, core included, with the
+// browser stand-ins of scripts/browserStandIns.mjs.
+if (existsSync(extensionEntry)) {
+  builds.push({
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    entryPoints: { extension: extensionEntry },
+    outdir: path.join(root, 'dist', 'web'),
+    plugins: [browserStandIns, ...common.plugins],
   });
 }
 

@@ -4,6 +4,7 @@ import type { RegistryStorage } from '../registry';
 import type { ExportOptions, ExportReport, ImportOptions, ImportReport } from './importExport';
 import { exportEntries, importEntries, parseImport, skippedText, withCancellableProgress } from './importExport';
 import { errorMessage, getChannel, logger } from './log';
+import { serverBackendUnavailable } from './platform';
 import type { RegistryService } from './registryService';
 import { showErrorWithLog } from './registryService';
 import type { PasswordStore, ServerBackend } from './secrets';
@@ -561,6 +562,9 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
         if (i.value === current) {
           i.detail = vscode.l10n.t('current');
         }
+        if ((i.value === 'postgres' || i.value === 'redis') && serverBackendUnavailable(i.value)) {
+          i.detail = vscode.l10n.t('needs VS Code Desktop or a Remote window');
+        }
       }
       const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Switch Backend'), placeHolder: vscode.l10n.t('Where the registry keeps its keys') });
       if (!pick) {
@@ -570,6 +574,10 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     }
     if (!(BACKEND_SETTINGS as readonly string[]).includes(backend)) {
       throw new RegistryError('INVALID_CONFIG', vscode.l10n.t('Unknown backend "{0}"; use one of {1}.', backend, BACKEND_SETTINGS.join(', ')));
+    }
+    const unavailable = backend === 'postgres' || backend === 'redis' ? serverBackendUnavailable(backend === 'postgres' ? 'PostgreSQL' : 'Redis') : undefined;
+    if (unavailable) {
+      throw new RegistryError('UNSUPPORTED', unavailable);
     }
     await vscode.workspace.getConfiguration(SECTION).update(Setting.backend, backend, target);
     await service.ensureCurrent();
@@ -587,6 +595,10 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
       target?: string;
     };
     const label = backend === 'postgres' ? 'PostgreSQL' : 'Redis';
+    const unavailable = serverBackendUnavailable(label);
+    if (unavailable) {
+      throw new RegistryError('UNSUPPORTED', unavailable);
+    }
     const urlSetting = backend === 'postgres' ? Setting.postgresUrl : Setting.redisUrl;
     const cfg = vscode.workspace.getConfiguration(SECTION);
     const programmatic = isProgrammatic(args);

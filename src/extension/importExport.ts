@@ -47,7 +47,8 @@ export interface ProgressSink {
 
 /** Lets the extension host breathe between chunks, so 100,000 keys never freeze the window. */
 function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  // setImmediate where there is one (Node); a browser's worker has only timers.
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /**

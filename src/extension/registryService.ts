@@ -1,9 +1,8 @@
-import { mkdir } from 'node:fs/promises';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { openRegistry, RegistryError, redactUrl } from '../registry';
 import type { RegistryChange, RegistryConfig, RegistryLogger, RegistryStorage } from '../registry';
 import { errorMessage, logger } from './log';
+import { sqliteLocation } from './platform';
 import type { PasswordStore, ServerBackend } from './secrets';
 import { splitPassword } from './secrets';
 import type { BackendSetting } from './settings';
@@ -228,18 +227,11 @@ export class RegistryService implements vscode.Disposable {
           dir = this.context.globalStorageUri;
           notes.push(vscode.l10n.t('No folder is open: the registry is kept in the global storage folder, shared by every window without a folder.'));
         }
-        // Node's fs directly: the folder is on the extension host's machine, and workspace.fs can cost a round trip to the window.
-        if (dir.scheme === 'file') {
-          await mkdir(dir.fsPath, { recursive: true });
-        } else {
-          await vscode.workspace.fs.createDirectory(dir);
-        }
-        const file = path.join(dir.fsPath, SQLITE_FILE_NAME);
         return {
           requested,
           effective,
           notes,
-          config: { backend: 'sqlite', file, readOnlyIfLocked: true, wasmPath: path.join(this.context.extensionPath, 'dist', 'sql-wasm.wasm'), ...common },
+          config: { backend: 'sqlite', ...(await sqliteLocation(this.context, dir, SQLITE_FILE_NAME)), readOnlyIfLocked: true, ...common },
         };
       }
       case 'postgres': {

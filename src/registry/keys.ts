@@ -54,7 +54,25 @@ export function prefixEnd(prefix: string): string | undefined {
 
 /** Byte length of a string in UTF-8. */
 export function utf8Length(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
+  if (typeof Buffer === 'function') {
+    return Buffer.byteLength(s, 'utf8');
+  }
+  // A browser (no Buffer): count by code unit; a lone surrogate is encoded as U+FFFD (3 bytes), as Buffer does.
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      n += 1;
+    } else if (c < 0x800) {
+      n += 2;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else {
+      n += 3;
+    }
+  }
+  return n;
 }
 
 /*

@@ -163,6 +163,8 @@ export interface SqliteConfig extends CommonConfig {
   compactBytes?: number;
   /** Where sql-wasm.wasm is; default: next to the running bundle, else from the sql.js package. */
   wasmPath?: string;
+  /** The bytes of sql-wasm.wasm, instead of `wasmPath` (where there is no file system to read it from, e.g. a browser). */
+  wasmBinary?: Uint8Array;
   /** The file-system seam; default: Node's fs. */
   fileSystem?: RegistryFileSystem;
 }

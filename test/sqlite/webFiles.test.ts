@@ -283,7 +283,7 @@ describe('sqlite on the web file seam (no append, no atomic replace)', function 
       await new Promise((resolve) => setTimeout(resolve, 500)); // renewed meanwhile
       const second = await open(sim, { readOnlyIfLocked: true, lockTimeoutMs: 100 }, { ...lease, holder: 'tab 2' });
       assert.equal(second.describe().readOnly, true);
-      assert.match(second.describe().notes?.[0] ?? '', /in use by tab 1/);
+      assert.match(second.describe().notes?.[0] ?? '', /open in tab 1/);
       await second.close();
       await first.close();
       assert.equal(sim.files.has(`${FILE}.nautilus-lock`), false, 'release deletes the lease');

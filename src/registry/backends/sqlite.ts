@@ -49,20 +49,21 @@ const LIVE = '(expires_at IS NULL OR expires_at > ?)';
 
 const engines = new Map<string, Promise<SqlJsStatic>>();
 
-/** sql.js, initialized once per process (per wasm file). */
-function loadEngine(wasmPath: string): Promise<SqlJsStatic> {
-  let engine = engines.get(wasmPath);
+/** sql.js, initialized once per process (per wasm file; `wasmBinary`: bytes given by the caller, e.g. in a browser). */
+function loadEngine(wasmPath: string, wasmBinary?: Uint8Array): Promise<SqlJsStatic> {
+  const key = wasmBinary ? 'wasmBinary' : wasmPath;
+  let engine = engines.get(key);
   if (!engine) {
     engine = (async () => {
-      const wasm = await readSqlWasm(wasmPath);
+      const wasm = wasmBinary ?? (await readSqlWasm(wasmPath));
       try {
         return await initSqlJs({ wasmBinary: wasm as unknown as ArrayBuffer });
       } catch (err) {
         throw new RegistryError('UNAVAILABLE', `Cannot start the SQLite engine from ${wasmPath}: ${describeCause(err)}.`, { cause: err });
       }
     })();
-    engines.set(wasmPath, engine);
-    engine.catch(() => engines.delete(wasmPath));
+    engines.set(key, engine);
+    engine.catch(() => engines.delete(key));
   }
   return engine;
 }
@@ -728,6 +729,10 @@ function validateSqliteConfig(config: SqliteConfig): void {
   configField.integer(config, 'lockTimeoutMs', 0, 600_000);
   configField.integer(config, 'compactBytes', 1, 2 ** 31);
   configField.string(config, 'wasmPath', { optional: true });
+  const wasmBinary = (config as { wasmBinary?: unknown }).wasmBinary;
+  if (wasmBinary !== undefined && !(wasmBinary instanceof Uint8Array)) {
+    throw configField.error('wasmBinary', 'must be the bytes of sql-wasm.wasm (a Uint8Array)');
+  }
   const fsys = (config as { fileSystem?: unknown }).fileSystem;
   if (fsys !== undefined) {
     const needed = ['read', 'openAppender', 'replace', 'moveAside', 'remove', 'lock'];
@@ -859,7 +864,7 @@ export async function openSqliteRegistry(config: SqliteConfig): Promise<Registry
   const file = config.file;
   const logPath = file + JOURNAL_SUFFIX;
   const files = config.fileSystem ?? nodeFileSystem();
-  const SQL = await loadEngine(locateSqlWasm(config.wasmPath));
+  const SQL = await loadEngine(config.wasmBinary ? 'wasmBinary' : locateSqlWasm(config.wasmPath), config.wasmBinary);
   let lock: FileLock | undefined;
   let readOnlyReason: string | undefined;
   try {

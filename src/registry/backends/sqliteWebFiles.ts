@@ -401,11 +401,8 @@ class WebAppender implements FileAppender {
 
 // ---- locks ------------------------------------------------------------------------------------
 
-function lockedError(lockPath: string, holder: string): RegistryError {
-  return new RegistryError(
-    'LOCKED',
-    `The registry ${lockPath.replace(/\.nautilus-lock$/, '')} is in use by ${holder}. Close it there (or wait for it to finish) and try again.`,
-  );
+function lockedError(holder: string): RegistryError {
+  return new RegistryError('LOCKED', `The registry is open in ${holder}: make changes there, or close it there and reconnect here.`);
 }
 
 const OTHER_TAB = 'another browser tab or window of this workspace';
@@ -427,7 +424,7 @@ function webLock(locks: LockManagerLike, lockPath: string, timeoutMs: number): P
             clearTimeout(timer);
           }
           if (lock === null) {
-            reject(lockedError(lockPath, OTHER_TAB));
+            reject(lockedError(OTHER_TAB));
             return;
           }
           granted = true;
@@ -446,7 +443,7 @@ function webLock(locks: LockManagerLike, lockPath: string, timeoutMs: number): P
           clearTimeout(timer);
         }
         if (!granted) {
-          reject(abort.signal.aborted ? lockedError(lockPath, OTHER_TAB) : err);
+          reject(abort.signal.aborted ? lockedError(OTHER_TAB) : err);
         }
       });
   });
@@ -493,7 +490,7 @@ async function leaseLock(fs: BasicFileSystem, lockPath: string, timeoutMs: numbe
     }
     const now = Date.now();
     if (now >= deadline) {
-      throw lockedError(lockPath, cur.holder);
+      throw lockedError(cur.holder);
     }
     await sleep(Math.max(1, Math.min(250, deadline - now, cur.expiresAt - now)));
   }
