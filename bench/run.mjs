@@ -206,7 +206,7 @@ for (const n of SIZES) {
 }
 if (last && SIZES.includes(100000)) {memoryHeld(last.file, last.size);}
 
-for (const server of ['postgres', 'redis']) {
+for (const server of ['postgres', 'redis', 'web']) {
   const script = path.join(root, 'bench', `${server}.mjs`);
   if (!existsSync(script)) {continue;}
   const mod = await import(script);
