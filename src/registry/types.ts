@@ -152,8 +152,14 @@ export interface SqliteConfig extends CommonConfig {
   readOnlyIfLocked?: boolean;
   /** How long to wait for another process to release the file before LOCKED (ms). Default 3000. */
   lockTimeoutMs?: number;
-  /** Journal size that triggers compaction into the database file (bytes). Default 8 MiB. */
+  /** Journal size that triggers compaction into the database file (bytes). Default 8 MiB; at most maxJournalBytes. */
   compactBytes?: number;
+  /**
+   * Hard limit of the journal (bytes), 4 KiB..1 GiB. Only reached while compaction keeps failing
+   * (e.g. a full disk): changes that would grow the journal past it are refused with UNAVAILABLE,
+   * reads go on. Default 1 GiB.
+   */
+  maxJournalBytes?: number;
   /** Where sql-wasm.wasm is; default: next to the running bundle, else from the sql.js package. */
   wasmPath?: string;
   /** The file-system seam; default: Node's fs. */

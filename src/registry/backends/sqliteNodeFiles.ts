@@ -7,6 +7,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeCause, RegistryError } from '../errors';
+import { markReplaceUnchanged } from './sqliteFiles';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 
 function errCode(err: unknown): string | undefined {
@@ -278,7 +279,7 @@ export function nodeFileSystem(): RegistryFileSystem {
         await fsp.rename(tmp, file);
       } catch (err) {
         await fsp.rm(tmp, { force: true }).catch(() => undefined);
-        throw err;
+        throw markReplaceUnchanged(err); // rename is atomic: when it fails, the file is as it was
       }
       await syncDir(path.dirname(file));
     },
