@@ -4,13 +4,14 @@
  * disk at open, compaction that keeps failing, and what reads may see before a write is durable.
  */
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import { openRegistry } from '../../src/registry';
 import type { RegistryStorage, SqliteConfig } from '../../src/registry';
 import { crc32 } from '../../src/registry/backends/sqliteJournal';
+import { readWhole } from '../../src/registry/backends/sqliteNodeFiles';
 import { expectCode } from '../conformance/suite';
 import { SimFileSystem } from './simFiles';
 import type { CrashImage } from './simFiles';
@@ -277,6 +278,24 @@ describe('sqlite faults (issue 8)', function () {
       const again = await open(new SimFileSystem(sim.crashImage()));
       assert.equal(await again.count(), stored + 1);
       await again.close();
+    });
+
+    it('the Node seam reads files in chunks (readFile stops at 2 GiB): whole, across chunk edges, missing, grown after stat', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'nautilus-read-'));
+      try {
+        const f = path.join(dir, 'data');
+        const bytes = Uint8Array.from({ length: 100_003 }, (_, i) => (i * 31) & 0xff);
+        writeFileSync(f, bytes);
+        for (const chunk of [1, 4096, 99_999, 100_003, 1 << 20]) {
+          assert.deepEqual(Buffer.from((await readWhole(f, chunk === 1 ? 7 : chunk))!), Buffer.from(bytes), `chunks of ${chunk}`);
+        }
+        assert.equal(await readWhole(path.join(dir, 'missing')), undefined);
+        appendFileSync(f, 'tail');
+        assert.equal((await readWhole(f, 4096))!.length, bytes.length + 4);
+        assert.deepEqual(Buffer.from((await readWhole(f))!), readFileSync(f));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -247,19 +247,54 @@ async function takeLock(lockPath: string, timeoutMs: number): Promise<FileLock> 
 
 // ---- the file system ------------------------------------------------------------------------
 
+/**
+ * A whole file read in chunks, or undefined when it does not exist. Unlike readFile (which stops
+ * at 2 GiB) it reads any file that fits in one Uint8Array, so every journal can be read back.
+ */
+export async function readWhole(file: string, chunkBytes = 64 * 1024 * 1024): Promise<Uint8Array | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await fsp.open(file, 'r');
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') {
+      return undefined;
+    }
+    throw err;
+  }
+  try {
+    let out = new Uint8Array((await fh.stat()).size);
+    let at = 0;
+    for (;;) {
+      if (at === out.length) {
+        // The file may have grown since stat: look for more.
+        const more = new Uint8Array(Math.max(chunkBytes, 1));
+        const { bytesRead } = await fh.read(more, 0, more.length, at);
+        if (bytesRead === 0) {
+          return out;
+        }
+        const grown = new Uint8Array(at + bytesRead);
+        grown.set(out);
+        grown.set(more.subarray(0, bytesRead), at);
+        out = grown;
+        at += bytesRead;
+        continue;
+      }
+      const { bytesRead } = await fh.read(out, at, Math.min(chunkBytes, out.length - at), at);
+      if (bytesRead === 0) {
+        return out.subarray(0, at); // it shrank meanwhile
+      }
+      at += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The seam over Node's fs. */
 export function nodeFileSystem(): RegistryFileSystem {
   return {
     async read(file) {
-      try {
-        const buf = await fsp.readFile(file);
-        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      } catch (err) {
-        if (errCode(err) === 'ENOENT') {
-          return undefined;
-        }
-        throw err;
-      }
+      return readWhole(file);
     },
 
     async openAppender(file) {
