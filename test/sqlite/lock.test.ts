@@ -153,4 +153,37 @@ describe('sqlite lock races', function () {
     }
     console.log(`      ${runs} seeded runs (seed ${seed}), ${steps} steps, ${deaths} processes killed mid-protocol (${takeovers} while holding): never two live holders`);
   });
+
+  it('a lock whose read-back fails right after it was created is removed again (this live process would otherwise wait for itself)', async () => {
+    const files = new Map<string, string>();
+    let failReads = 1;
+    const p: LockPrimitives = {
+      async create(path, content) {
+        if (files.has(path)) {
+          return false;
+        }
+        files.set(path, content);
+        return true;
+      },
+      async read(path) {
+        if (failReads-- > 0) {
+          throw Object.assign(new Error('too many open files'), { code: 'EMFILE' });
+        }
+        const text = files.get(path);
+        return text === undefined ? undefined : { text, fileId: 'f1', ageMs: 0 };
+      },
+      async remove(path) {
+        files.delete(path);
+      },
+      alive: () => true,
+      sleep: async () => undefined,
+      now: () => 0,
+    };
+    const info: LockInfo = { app: 'nautilus-registry', pid: 1, host: 'h', nonce: '0123456789ab', since: 'now' };
+    await assert.rejects(acquireLock(p, '/l', info, 0, () => 'x'), /too many open files/);
+    assert.equal(files.size, 0);
+    const held = await acquireLock(p, '/l', info, 0, () => 'x');
+    await held.release();
+    assert.equal(files.size, 0);
+  });
 });

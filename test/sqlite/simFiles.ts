@@ -37,6 +37,10 @@ export class SimFileSystem implements RegistryFileSystem {
   /** Every path a replace wrote (to check that nothing unreadable was overwritten). */
   readonly replaced: string[] = [];
   appendedBytes = 0;
+  /** Operations so far (every kind), numbered from 1. */
+  ops = 0;
+  /** Makes operation number `index` fail once: before it takes effect, or (after) once it has. */
+  failAt: { index: number; err: Error; after: boolean } | undefined;
 
   constructor(image?: CrashImage) {
     for (const [path, data] of image ?? []) {
@@ -64,7 +68,14 @@ export class SimFileSystem implements RegistryFileSystem {
   /** Every operation takes a turn of the event loop, like real I/O, so that others run meanwhile. */
   private async enter(op: SimOp, path: string): Promise<void> {
     this.calls[op]++;
+    this.ops++;
     this.onCall?.(op, path);
+    if (this.failAt?.index === this.ops) {
+      if (!this.failAt.after) {
+        throw this.failAt.err;
+      }
+      this.lateFaults.set(op, { err: this.failAt.err, path });
+    }
     const fault = this.faults.get(op);
     if (fault) {
       this.faults.delete(op);
@@ -140,11 +151,13 @@ export class SimFileSystem implements RegistryFileSystem {
         next.set(data, target.current.length);
         target.current = next;
         this.appendedBytes += data.length;
+        this.late('append', path);
       },
       sync: async () => {
         await this.enter('sync', path);
         file();
         target.durableLength = target.current.length;
+        this.late('sync', path);
       },
       close: async () => {
         open = false;
@@ -182,6 +195,7 @@ export class SimFileSystem implements RegistryFileSystem {
     this.uncertain.clear();
     // a rename persists what was durable (and, with luck, more; keep it simple: what reads see)
     this.files.set(target, f);
+    this.late('moveAside', path);
     return target;
   }
 
@@ -189,6 +203,7 @@ export class SimFileSystem implements RegistryFileSystem {
     await this.enter('remove', path);
     this.files.delete(path);
     this.uncertain.clear();
+    this.late('remove', path);
   }
 
   async lock(lockPath: string): Promise<FileLock> {

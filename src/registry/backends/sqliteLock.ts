@@ -117,7 +117,14 @@ export async function acquireLock(
   for (;;) {
     if (await p.create(lockPath, content)) {
       // Verify: nobody may remove a live holder's lock, so this holds; checked all the same.
-      const now = await p.read(lockPath);
+      let now: Awaited<ReturnType<LockPrimitives['read']>>;
+      try {
+        now = await p.read(lockPath);
+      } catch (err) {
+        // Do not leave a lock behind that this (live) process would then wait for itself.
+        await p.remove(lockPath).catch(() => undefined);
+        throw err;
+      }
       if (now && parseLock(now.text)?.nonce === mine.nonce) {
         return {
           info: mine,
