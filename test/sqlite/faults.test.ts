@@ -298,4 +298,33 @@ describe('sqlite faults (issue 8)', function () {
       }
     });
   });
+
+  describe('7. what reads see before a write is durable (documented in RegistryStorage)', () => {
+    it('a read made after a write sees it before it is durable; when saving it fails, the write rejects and no read serves it again; no event for it', async () => {
+      const sim = new SimFileSystem();
+      const r = await open(sim);
+      await r.store('k', 'durable');
+      const events: string[] = [];
+      r.onDidChange((c) => events.push(`${c.kind} ${c.key}`));
+      let image: CrashImage | undefined;
+      sim.onCall = (op) => {
+        if (op === 'sync' && !image) {
+          image = sim.crashImage();
+        }
+      };
+      sim.failNext('sync', fsError('EIO', 'i/o error'));
+      const write = r.store('k', 'not durable yet');
+      // Read-your-own-writes: visible at once, to this caller and any other of this object.
+      assert.equal(await r.retrieve('k'), 'not durable yet');
+      await expectCode(write, 'UNAVAILABLE', /i\/o error/);
+      await expectCode(r.retrieve('k'), 'UNAVAILABLE', /open it again/);
+      await expectCode(r.list(), 'UNAVAILABLE');
+      assert.deepEqual(events, [], 'no change event for a write that was not acknowledged');
+      await r.close();
+      // A crash while it was in flight: the change is gone, the acknowledged value is there.
+      const again = await open(new SimFileSystem(image));
+      assert.equal(await again.retrieve('k'), 'durable');
+      await again.close();
+    });
+  });
 });
