@@ -4,7 +4,8 @@
  * the simulated file seam once without faults, to count its file operations; then once for every
  * operation k and every way it can fail: k fails with EIO, ENOSPC or EMFILE before it takes
  * effect, or (for operations with an effect) after it took effect, like a rename whose folder
- * fsync fails. After each run, crash images (taken right after the fault and at the end, with the
+ * fsync fails. A replace that fails before its effect is marked as having left the file unchanged
+ * (as the Node seam marks failures before its rename), except with EMFILE. After each run, crash images (taken right after the fault and at the end, with the
  * unsynced renames kept or undone, and with torn tails) are opened.
  *
  * Invariants:
@@ -18,6 +19,7 @@
 import * as assert from 'node:assert/strict';
 import { openRegistry, RegistryError } from '../../src/registry';
 import type { RegistryStorage, SqliteConfig } from '../../src/registry';
+import { markReplaceUnchanged } from '../../src/registry/backends/sqliteFiles';
 import { JournalCorruption, parseJournal } from '../../src/registry/backends/sqliteJournal';
 import { rng } from '../support/random';
 import { SimFileSystem } from './simFiles';
@@ -104,7 +106,10 @@ async function workload(seed: number, fault: Fault | undefined): Promise<RunResu
   let op: SimOp | undefined;
   let faulted = false;
   if (fault) {
-    sim.failAt = { index: fault.index, err: Object.assign(new Error(`${fault.message} (injected at operation ${fault.index})`), { code: fault.code }), after: fault.after };
+    const err = Object.assign(new Error(`${fault.message} (injected at operation ${fault.index})`), { code: fault.code });
+    // A replace that fails before its effect says so, as the Node seam does (before its rename);
+    // with EMFILE it does not, like a seam that cannot tell: both paths are exercised.
+    sim.failAt = { index: fault.index, err: fault.after || fault.code === 'EMFILE' ? err : markReplaceUnchanged(err), after: fault.after };
   }
   sim.onCall = (o) => {
     if (fault && sim.ops === fault.index) {
