@@ -18,7 +18,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { openRegistry, RegistryError } from '../../src/registry';
-import type { RegistryStorage, SqliteConfig } from '../../src/registry';
+import type { RegistryStorage } from '../../src/registry';
 import { markReplaceUnchanged } from '../../src/registry/backends/sqliteFiles';
 import { JournalCorruption, parseJournal } from '../../src/registry/backends/sqliteJournal';
 import { rng } from '../support/random';
@@ -144,7 +144,7 @@ async function workload(seed: number, fault: Fault | undefined): Promise<RunResu
   const openIt = async (): Promise<RegistryStorage> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await openRegistry({ backend: 'sqlite', file: FILE, fileSystem: sim, compactBytes: 1500, maxJournalBytes: 48 * 1024, logger: quiet } as SqliteConfig);
+        return await openRegistry({ backend: 'sqlite', file: FILE, fileSystem: sim, compactBytes: 1500, maxJournalBytes: 48 * 1024, logger: quiet });
       } catch (err) {
         refused(err, 'open');
         assert.ok(attempt < 1, 'the second open after a single fault works');

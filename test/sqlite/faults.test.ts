@@ -21,7 +21,7 @@ const LOG = FILE + '.nautilus-log';
 const quiet = { info() {}, warn() {}, error() {} };
 
 function open(fs: SimFileSystem, extra: Partial<SqliteConfig> = {}): Promise<RegistryStorage> {
-  return openRegistry({ backend: 'sqlite', file: FILE, fileSystem: fs, logger: quiet, ...extra } as SqliteConfig);
+  return openRegistry({ backend: 'sqlite', file: FILE, fileSystem: fs, logger: quiet, ...extra });
 }
 
 async function contents(r: RegistryStorage): Promise<Map<string, string>> {
@@ -242,12 +242,17 @@ describe('sqlite faults (issue 8)', function () {
   });
 
   describe('6. compaction that keeps failing', () => {
+    it('maxJournalBytes is validated: a whole number up to 1 GiB, not below compactBytes', async () => {
+      await expectCode(open(new SimFileSystem(), { maxJournalBytes: 2 ** 31 } ), 'INVALID_CONFIG', /maxJournalBytes/);
+      await expectCode(open(new SimFileSystem(), { compactBytes: 1 << 20, maxJournalBytes: 1 << 19 } ), 'INVALID_CONFIG', /compactBytes.*maxJournalBytes/);
+    });
+
     it('the journal stays under maxJournalBytes: writes past it are refused with UNAVAILABLE saying why; reads go on; writes resume once compaction works', async () => {
       const sim = new SimFileSystem();
       const realReplace = sim.replace.bind(sim);
       let diskFull = false;
       sim.replace = (p, data) => (diskFull && p === FILE ? Promise.reject(fsError('ENOSPC', 'no space left on device')) : realReplace(p, data));
-      const r = await open(sim, { compactBytes: 2000, maxJournalBytes: 16_000 } as Partial<SqliteConfig>);
+      const r = await open(sim, { compactBytes: 2000, maxJournalBytes: 16_000 } );
       diskFull = true;
       let refused: unknown;
       let stored = 0;

@@ -9,14 +9,22 @@
  *   written over `<file>` (temp, fsync, rename, fsync folder); the snapshot records the last journal
  *   sequence number it holds, and the journal is then cut down to the records after it. Writers go
  *   on during the write; they only wait for the export and for the short journal swap.
- * - On open, the journal's records after the snapshot's sequence number are replayed; a record cut
- *   short by a crash mid-append (never acknowledged) is dropped.
+ * - On open, the journal's records after the snapshot's sequence number are replayed; the last
+ *   append, torn by a crash anywhere inside it (never acknowledged), is dropped. Damage followed by
+ *   an intact append gets CORRUPT and the files stay in place (they hold acknowledged changes).
+ * - Journal (header) and snapshot (nautilus_meta `format`) carry a format version: a newer one gets
+ *   UNSUPPORTED and nothing is touched. Format-1 journals (0.1.0) are read and rewritten.
  * - `<file>.nautilus-lock` keeps a second process (or a second open here) out: it gets LOCKED, or a
- *   read-only registry with `readOnlyIfLocked`. Side files are never named -journal, -wal or -shm,
- *   which SQLite itself would read.
- * - A file that cannot be read is never overwritten: it is moved aside and CORRUPT says where.
+ *   read-only registry with `readOnlyIfLocked` (protocol in sqliteLock.ts). Side files are never
+ *   named -journal, -wal or -shm, which SQLite itself would read.
+ * - A database that cannot be read is never overwritten: it is moved aside and CORRUPT says where.
+ * - If the files cannot be written at open (a full disk), the registry opens read-only and says why.
  * - If the journal cannot be written, the failing calls reject with UNAVAILABLE and the registry
  *   refuses every further call (its memory may hold a change that is not on disk) until reopened.
+ *   A journal swap that fails after its rename is redone before anything is appended again.
+ * - When compaction keeps failing, it is retried every compactBytes; the journal never passes
+ *   maxJournalBytes: changes that would grow it further are refused with UNAVAILABLE.
+ * - Reads see a change as soon as its call is made, before it is durable (see RegistryStorage).
  *
  * Every file access goes through the RegistryFileSystem seam (sqliteFiles.ts).
  */

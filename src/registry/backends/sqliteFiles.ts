@@ -29,7 +29,8 @@ export interface RegistryFileSystem {
   /**
    * Takes the exclusive lock represented by the file `lockPath`, waiting up to `timeoutMs` for a
    * live holder to let go and taking over a lock whose holder is gone. Throws a RegistryError
-   * LOCKED naming the holder when the time is up.
+   * LOCKED naming the holder when the time is up. Exactly one holder under every interleaving of
+   * processes: sqliteLock.ts has a protocol over four file primitives that an implementation can reuse.
    */
   lock(lockPath: string, timeoutMs: number): Promise<FileLock>;
 }
