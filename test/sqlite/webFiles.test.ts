@@ -7,6 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { openRegistry } from '../../src/registry';
 import type { RegistryStorage, SqliteConfig } from '../../src/registry';
+import { replaceLeftUnchanged } from '../../src/registry/backends/sqliteFiles';
 import { webFileSystem } from '../../src/registry/backends/sqliteWebFiles';
 import type { WebFileSystemOptions } from '../../src/registry/backends/sqliteWebFiles';
 import { expectCode } from '../conformance/suite';
@@ -147,6 +148,21 @@ describe('sqlite on the web file seam (no append, no atomic replace)', function 
       await app2.append(enc('+3'));
       await app2.sync();
       assert.equal(dec(await f2.read(`${DIR}/a`)), 'old+1+3');
+    });
+
+    it('a replace whose write fails leaves the old content, says so (unchanged), and its appender goes on', async () => {
+      const sim = new SimBasicFileSystem();
+      const f = webFileSystem(sim, { locks: new SimLockManager() });
+      const app = await f.openAppender(`${DIR}/j`);
+      await app.append(enc('kept'));
+      await app.sync();
+      sim.failNext('writeFile');
+      const err = await f.replace(`${DIR}/j`, enc('new')).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof Error && replaceLeftUnchanged(err), 'the failure is marked unchanged');
+      assert.equal(dec(await f.read(`${DIR}/j`)), 'kept');
+      await app.append(enc('+more'));
+      await app.sync();
+      assert.equal(dec(await f.read(`${DIR}/j`)), 'kept+more');
     });
 
     it('moveAside keeps the content under a new name and removes the original', async () => {

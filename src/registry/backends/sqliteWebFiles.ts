@@ -23,6 +23,7 @@
  * while held (a closed tab's lease runs out after `leaseMs`).
  */
 import { RegistryError } from '../errors';
+import { markReplaceUnchanged } from './sqliteFiles';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { crc32 } from './sqliteJournal';
 
@@ -280,8 +281,19 @@ class WebFiles implements RegistryFileSystem {
     if (gen > 0xffff_ffff) {
       throw new RegistryError('UNAVAILABLE', `${path} has run out of generation numbers.`);
     }
+    const target = join(dir, partName(name, gen, KIND_BASE, 0));
+    try {
+      await this.fs.writeFile(target, sealPart(data, gen, KIND_BASE, 0, flags));
+    } catch (err) {
+      // A half-written generation is ignored by every read; once it is gone for sure, the file
+      // surely holds its old content (the backend then keeps its appender).
+      const gone = await this.fs.delete(target).then(
+        () => true,
+        () => false,
+      );
+      throw gone ? markReplaceUnchanged(err) : err;
+    }
     this.current.set(path, gen);
-    await this.fs.writeFile(join(dir, partName(name, gen, KIND_BASE, 0)), sealPart(data, gen, KIND_BASE, 0, flags));
     await this.deleteParts(dir, parts);
     return gen;
   }
