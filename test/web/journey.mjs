@@ -152,6 +152,11 @@ async function main() {
         return items.find((t) => /read-only/i.test(t));
       }, { timeout: 20_000, what: 'the status bar to say read-only' });
       log(`second tab status bar: ${JSON.stringify(status)}`);
+      const message = (await second.locator('.part.sidebar .tree-explorer-viewlet-tree-view-message, .part.sidebar .message').first().innerText().catch(() => '')).replace(/\s+/g, ' ');
+      log(`second tab view message: ${JSON.stringify(message)}`);
+      if (!/another browser tab or window/.test(message) || message.split('Read-only').length !== 2) {
+        throw new Error(`the view should say once why it is read-only: ${JSON.stringify(message)}`);
+      }
       await wb2.expand('Folder web/');
       const storeAction = second.locator('.part.sidebar .title-actions .action-label[aria-label^="Store Key"]');
       await wb2.poll(async () => (await storeAction.count()) === 0, { timeout: 10_000, what: 'the view title to drop Store Key (read-only)' }).catch(async (err) => {

@@ -647,7 +647,8 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (s.state === 'failed') {
       parts.push(vscode.l10n.t('Could not open the {0} registry: {1}', s.backend, s.error ?? ''));
     }
-    if (s.readOnly) {
+    // The backend's own note says why, when it has one ("Read-only: ... in another browser tab ...").
+    if (s.readOnly && !s.notes.some((n) => n.startsWith('Read-only:'))) {
       parts.push(vscode.l10n.t('Read-only: another VS Code window holds the registry file.'));
     }
     parts.push(...s.notes);
