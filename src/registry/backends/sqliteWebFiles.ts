@@ -237,27 +237,39 @@ class WebFiles implements RegistryFileSystem {
           (p.kind === KIND_SEGMENT ? segments : p.kind === KIND_CHUNK ? chunks : new Map()).set(p.index, p);
         }
       }
+      // Read every part of the generation up front, 16 at a time: on the web each read is a round trip.
+      const wanted = [...chunks.values(), ...segments.values()];
+      const whole = new Map<Part, { data: Uint8Array; tombstone: boolean } | undefined>();
+      let at = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(16, wanted.length) }, async () => {
+          while (at < wanted.length) {
+            const part = wanted[at++];
+            whole.set(part, await this.readPart(dir, part));
+          }
+        }),
+      );
       const data = [opened.data];
       let tail: Uint8Array[] = [];
       let next = 1;
       for (;;) {
         if ((next - 1) % SEGMENTS_PER_CHUNK === 0) {
           const chunk = chunks.get((next - 1) / SEGMENTS_PER_CHUNK);
-          const whole = chunk && (await this.readPart(dir, chunk));
-          if (whole) {
-            data.push(whole.data);
+          const merged = chunk && whole.get(chunk);
+          if (merged) {
+            data.push(merged.data);
             next += SEGMENTS_PER_CHUNK;
             continue;
           }
           tail = [];
         }
         const segment = segments.get(next);
-        const whole = segment && (await this.readPart(dir, segment));
-        if (!whole) {
+        const appended = segment && whole.get(segment);
+        if (!appended) {
           break;
         }
-        data.push(whole.data);
-        tail.push(whole.data);
+        data.push(appended.data);
+        tail.push(appended.data);
         next++;
       }
       return { parts, gen: base.gen, data: concat(data), nextSegment: next, tail };
