@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { RegistryStorage } from '../registry';
 import { registerCommands } from './commands';
+import { RecentRegistries } from './ui/prompts';
 import { disposeLog, getChannel, logger, recentLogLines } from './log';
 import { RegistryService } from './registryService';
 import { PasswordStore } from './secrets';
@@ -74,7 +75,7 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
       vscode.commands.executeCommand('setContext', ContextKey.selectionIsKey, e.selection.length > 0 && e.selection.every((n) => n instanceof KeyNode)),
     ),
   );
-  registerCommands(context, { service, provider, view, passwords });
+  registerCommands({ context, service, provider, view, passwords, recent: new RecentRegistries(context.workspaceState) });
 
   log.info(`Activated in ${Date.now() - started} ms (the registry opens when first needed).`);
 

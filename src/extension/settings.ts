@@ -73,6 +73,14 @@ export const Defaults = {
 
 export const SQLITE_FILE_NAME = 'registry.sqlite';
 
+/** The name of the workspace's own registry: always there, the one commands use when not told otherwise. */
+export const WORKSPACE_REGISTRY = 'workspace';
+
+/** A tree item id unique across registries; the workspace registry's ids stay as they always were. */
+export function scopedId(registry: string, id: string): string {
+  return registry === WORKSPACE_REGISTRY ? id : `${registry}\u0000${id}`;
+}
+
 /** Context keys set with `setContext`, read by `when` clauses in package.json. */
 export const ContextKey = {
   /** 'idle' | 'connecting' | 'connected' | 'failed' | 'lost' */

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { RegistryError, leafName, parentOf } from '../../registry';
 import { errorMessage, logger } from '../log';
 import type { RegistryService } from '../registryService';
+import { WORKSPACE_REGISTRY } from '../settings';
+import { confirmReplace } from '../ui/prompts';
 import type { KeysTreeProvider } from './keysTreeProvider';
 import { FolderNode, KeyNode } from './treeNodes';
 import type { TreeNode } from './treeNodes';
@@ -12,6 +14,8 @@ export const KEYS_MIME = 'application/vnd.code.tree.nautilusregistry.keys';
 interface Dragged {
   kind: 'folder' | 'key';
   key: string;
+  /** The registry it was dragged from (the workspace registry when absent). */
+  registry?: string;
 }
 
 export interface MovePlan {
@@ -61,9 +65,9 @@ export class KeysDragAndDrop implements vscode.TreeDragAndDropController<TreeNod
     const items: Dragged[] = [];
     for (const n of source) {
       if (n instanceof FolderNode) {
-        items.push({ kind: 'folder', key: n.prefix });
+        items.push({ kind: 'folder', key: n.prefix, registry: n.registry });
       } else if (n instanceof KeyNode) {
-        items.push({ kind: 'key', key: n.key });
+        items.push({ kind: 'key', key: n.key, registry: n.registry });
       }
     }
     if (items.length > 0) {
@@ -89,7 +93,9 @@ export class KeysDragAndDrop implements vscode.TreeDragAndDropController<TreeNod
     const sep = this.provider.separator;
     const folder =
       target instanceof FolderNode ? target.prefix : target instanceof KeyNode ? parentOf(target.key, sep) : '';
-    await moveItems(this.service, items, folder, sep, token);
+    const registry = target?.registry ?? WORKSPACE_REGISTRY;
+    const same = items.filter((i) => (i.registry ?? WORKSPACE_REGISTRY) === registry);
+    await moveItems(this.service, same, folder, sep, token, undefined, registry);
   }
 }
 
@@ -101,12 +107,14 @@ export async function moveItems(
   separator: string,
   token?: vscode.CancellationToken,
   overwrite?: boolean,
+  registryName: string = WORKSPACE_REGISTRY,
 ): Promise<number> {
   const plans = planMove(items, folder, separator);
   if (plans.length === 0) {
     return 0;
   }
-  const registry = await service.getRegistry();
+  const managed = service.get(registryName);
+  const registry = await managed.getRegistry();
   let moved = 0;
   let allowOverwrite = overwrite;
   for (const plan of plans) {
@@ -117,13 +125,7 @@ export async function moveItems(
       moved += await movePlan(plan, allowOverwrite === true);
     } catch (err) {
       if (RegistryError.is(err, 'ALREADY_EXISTS') && allowOverwrite === undefined) {
-        const replace = vscode.l10n.t('Replace');
-        const choice = await vscode.window.showWarningMessage(
-          vscode.l10n.t('{0} already exists in the target folder. Replace it?', plan.to),
-          { modal: true, detail: errorMessage(err) },
-          replace,
-        );
-        if (choice !== replace) {
+        if (!(await confirmReplace(vscode.l10n.t('{0} already exists in the target folder. Replace it?', plan.to), errorMessage(err)))) {
           allowOverwrite = false;
           continue;
         }
@@ -132,7 +134,7 @@ export async function moveItems(
       } else if (RegistryError.is(err, 'ALREADY_EXISTS')) {
         continue;
       } else {
-        service.reportError(err);
+        managed.reportError(err, registry);
         log.error(`Moving ${plan.from} to ${plan.to} failed`, err);
         void vscode.window.showErrorMessage(vscode.l10n.t('Could not move {0}: {1}', plan.from, errorMessage(err)));
         break;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Commands } from '../../settings';
+import { Commands, WORKSPACE_REGISTRY, scopedId } from '../../settings';
 
 /**
  * Shown instead of children when loading failed. `lost`: the server went away; clicking reconnects
@@ -12,10 +12,12 @@ export class ErrorNode {
     readonly message: string,
     readonly lost: boolean,
     readonly parentKey: string,
+    /** The registry it belongs to. */
+    readonly registry: string = WORKSPACE_REGISTRY,
   ) {}
 
   get id(): string {
-    return `error:${this.parentKey}`;
+    return scopedId(this.registry, `error:${this.parentKey}`);
   }
 
   toTreeItem(): vscode.TreeItem {
@@ -27,8 +29,8 @@ export class ErrorNode {
     item.iconPath = new vscode.ThemeIcon(this.lost ? 'debug-disconnect' : 'error', new vscode.ThemeColor('errorForeground'));
     item.contextValue = this.lost ? 'error.lost' : 'error';
     item.command = this.lost
-      ? { command: Commands.reconnect, title: vscode.l10n.t('Reconnect') }
-      : { command: Commands.refresh, title: vscode.l10n.t('Refresh') };
+      ? { command: Commands.reconnect, title: vscode.l10n.t('Reconnect'), arguments: [this] }
+      : { command: Commands.refresh, title: vscode.l10n.t('Refresh'), arguments: [this] };
     return item;
   }
 }
