@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { RegistryStorage } from '../registry';
 import { registerCommands } from './commands';
+import type { BackendContribution } from './registries/backendCatalog';
 import { RecentRegistries } from './ui/prompts';
 import { disposeLog, getChannel, logger, recentLogLines } from './log';
 import { RegistryService } from './registryService';
@@ -15,12 +16,25 @@ import type { TreeNode } from './view/treeNodes';
 
 /** What other extensions get from `vscode.extensions.getExtension('nautilus.nautilus-registry').activate()`. */
 export interface NautilusRegistryApi {
-  /** The open registry, or undefined before it was first needed, while switching, or when it failed to open. */
+  /** The workspace registry, or undefined before it was first needed, while reopening, or when it failed to open. */
   readonly registry: RegistryStorage | undefined;
-  /** The registry for the current settings, opened if needed; rejects with a RegistryError when it cannot be. */
-  getRegistry(): Promise<RegistryStorage>;
-  /** Fires when the registry is opened, switched (settings changed) or closed (undefined). */
+  /**
+   * A registry, opened if needed: the workspace registry without a name, else the connection of that
+   * name. Rejects with a RegistryError when there is none or it cannot be opened.
+   */
+  getRegistry(name?: string): Promise<RegistryStorage>;
+  /** The names of the registries shown, in order ('workspace' first). */
+  readonly registryNames: readonly string[];
+  /** Fires when the workspace registry is opened, reopened or closed (undefined). */
   readonly onDidChangeRegistry: vscode.Event<RegistryStorage | undefined>;
+  /** Fires when connections are added, removed, renamed or reordered. */
+  readonly onDidChangeRegistries: vscode.Event<void>;
+  /**
+   * Adds a backend: it appears in Add Connection… with the fields of its configSchema; a connection
+   * `{ "name": …, "backend": id, …fields }` opens with `open(fields, { secrets, log, name })`.
+   * Test it with the conformance suite shipped as dist/conformance.js. Dispose to remove it.
+   */
+  registerBackend(backend: BackendContribution): vscode.Disposable;
   /** Internals for the extension's own tests; not a stable API. */
   readonly _test: {
     service: RegistryService;
@@ -60,7 +74,10 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
   });
   provider.attach(view);
   const fs = new ValueFileSystemProvider(service, () => provider.separator);
-  const statusBar = new RegistryStatusBar(service);
+  const statusBar = new RegistryStatusBar(service, view);
+  if (service.isTrusted() === false) {
+    log.info('Restricted Mode: only the workspace registry is shown.');
+  }
 
   context.subscriptions.push(
     { dispose: () => void service.dispose() },
@@ -83,8 +100,19 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
     get registry() {
       return service.current;
     },
-    getRegistry: () => service.ensureCurrent(),
+    getRegistry: (name?: string) => (name === undefined ? service.ensureCurrent() : Promise.resolve().then(() => service.get(name).ensureCurrent())),
+    get registryNames() {
+      return service.registries.map((r) => r.name);
+    },
     onDidChangeRegistry: service.onDidChangeRegistry,
+    onDidChangeRegistries: service.onDidChangeRegistries,
+    registerBackend: (backend: BackendContribution) => {
+      const registration = service.catalog.register(backend);
+      log.info(`Another extension registered the backend "${backend.id}" (${backend.label}).`);
+      const d = new vscode.Disposable(() => registration.dispose());
+      context.subscriptions.push(d);
+      return d;
+    },
     _test: { service, provider, view, statusBar, passwords, fileSystem: fs, dragAndDrop, logLines: recentLogLines, logUri: context.logUri },
   };
 }

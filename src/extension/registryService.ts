@@ -1,11 +1,19 @@
 import * as vscode from 'vscode';
 import type { RegistryChange, RegistryStorage } from '../registry';
 import { RegistryError } from '../registry';
-import type { BuiltConfig, ServiceStatus } from './registries/managedRegistry';
+import { logger } from './log';
+import { BackendCatalog } from './registries/backendCatalog';
+import { ConnectionSource } from './registries/connectionSource';
+import type { ConnectionEntry } from './registries/connections';
+import { parseConnections } from './registries/connections';
+import type { BuiltConfig, RegistrySource, ServiceStatus } from './registries/managedRegistry';
 import { ManagedRegistry } from './registries/managedRegistry';
-import { SettingsSource } from './registries/settingsSource';
+import { migrateLegacySettings } from './registries/migration';
+import { WorkspaceSource } from './registries/workspaceSource';
 import type { PasswordStore, ServerBackend } from './secrets';
-import { CONNECTION_SETTINGS, ContextKey, SECTION, WORKSPACE_REGISTRY } from './settings';
+import { CONNECTION_SETTINGS, SECTION, Setting, WORKSPACE_REGISTRY } from './settings';
+
+const log = logger('registry');
 
 export type { ConnectionState, ServiceStatus } from './registries/managedRegistry';
 export { showErrorWithLog } from './registries/managedRegistry';
@@ -54,11 +62,20 @@ export class RegistryService implements vscode.Disposable {
   /** Registries were added, removed or reordered. */
   readonly onDidChangeRegistries = this._onDidChangeRegistries.event;
 
+  /** The backends connections can use: built in, and those other extensions registered. */
+  readonly catalog = new BackendCatalog();
+  /** Connection entries that could not be used, and why. */
+  connectionProblems: string[] = [];
+  /** How many connections Restricted Mode hides (0 when trusted). */
+  hiddenByTrust = 0;
+  /** What the last settings migration did (for the message and tests). */
+  migrated: string[] = [];
+
   constructor(
     readonly context: vscode.ExtensionContext,
     readonly passwords: PasswordStore,
   ) {
-    this.workspace = this.add(WORKSPACE_REGISTRY, new SettingsSource(context, passwords, () => this.isTrusted()));
+    this.workspace = this.add(WORKSPACE_REGISTRY, new WorkspaceSource(context));
     this.disposables.push(
       this._onDidChangeRegistry,
       this._onDidChangeStatus,
@@ -68,25 +85,123 @@ export class RegistryService implements vscode.Disposable {
       this._onDidChangeAnyRegistry,
       this._onDidChangeRegistries,
       this.workspace.onDidChangeRegistry((r) => this._onDidChangeRegistry.fire(r)),
-      this.workspace.onDidChangeStatus((s) => {
-        this._onDidChangeStatus.fire(s);
-        void this.publishContext();
-      }),
+      this.workspace.onDidChangeStatus((s) => this._onDidChangeStatus.fire(s)),
       this.workspace.onDidChangeData((c) => this._onDidChangeData.fire(c)),
       vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.${Setting.connections}`)) {
+          this.syncConnections();
+        }
+        if (e.affectsConfiguration(`${SECTION}.${Setting.backend}`)) {
+          void this.migrate();
+        }
         if (CONNECTION_SETTINGS.some((s) => e.affectsConfiguration(`${SECTION}.${s}`))) {
-          void this.workspace.sourceChanged('settings changed');
+          void this.allSourcesChanged('settings changed');
         }
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.allSourcesChanged('workspace trusted')),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        void this.migrate();
+        this.syncConnections();
+        void this.allSourcesChanged('workspace trusted');
+      }),
       passwords.onDidChange(() => void this.allSourcesChanged('saved password changed')),
+      { dispose: this.catalog.onDidChange(() => void this.allSourcesChanged('backends from other extensions changed')).dispose },
     );
-    void this.publishContext();
+    this.syncConnections();
+    void this.migrate();
   }
 
+  /**
+   * Moves the old single-backend settings into a connection (trusted workspaces only: an untrusted one
+   * must not have its settings rewritten). Runs at activation and when `backend` is set again.
+   */
+  async migrate(): Promise<string[]> {
+    if (!this.isTrusted() || vscode.workspace.getConfiguration(SECTION).inspect(Setting.backend) === undefined) {
+      return [];
+    }
+    const i = vscode.workspace.getConfiguration(SECTION).inspect(Setting.backend);
+    if (i?.globalValue === undefined && i?.workspaceValue === undefined) {
+      return [];
+    }
+    try {
+      const done = await migrateLegacySettings(this.passwords);
+      this.migrated.push(...done);
+      if (done.length > 0) {
+        void vscode.window.showInformationMessage(done.join(' '));
+      }
+      return done;
+    } catch (err) {
+      log.error('Could not move the old backend settings into a connection', err);
+      return [];
+    }
+  }
+
+  /** Reads `nautilusRegistry.connections` and adds, updates, reorders and removes registries to match. */
+  syncConnections(): void {
+    const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>(Setting.connections);
+    const parsed = parseConnections(raw);
+    this.connectionProblems = parsed.problems;
+    for (const p of parsed.problems) {
+      log.warn(p);
+    }
+    const trusted = this.isTrusted();
+    this.hiddenByTrust = trusted ? 0 : parsed.connections.length;
+    const wanted: ConnectionEntry[] = trusted ? parsed.connections : [];
+    const wantedNames = new Set(wanted.map((c) => c.name));
+    let changed = false;
+    for (const [name, entry] of [...this.entries]) {
+      if (entry !== this.workspace && !wantedNames.has(name)) {
+        this.remove(name);
+        changed = true;
+      }
+    }
+    for (const c of wanted) {
+      const existing = this.entries.get(c.name);
+      const source = new ConnectionSource(c, this.context, this.passwords, this.catalog);
+      if (!existing) {
+        this.add(c.name, source);
+        changed = true;
+      } else if (JSON.stringify((this.sources.get(c.name) as ConnectionSource | undefined)?.entry) !== JSON.stringify(c)) {
+        this.sources.set(c.name, source);
+        void existing.setSource(source);
+        changed = true;
+      }
+    }
+    // Display order: the workspace registry, then the connections as listed.
+    const order = [WORKSPACE_REGISTRY, ...wanted.map((c) => c.name)];
+    const current = [...this.entries.keys()];
+    if (order.join('\u0000') !== current.join('\u0000')) {
+      const byName = new Map(this.entries);
+      this.entries.clear();
+      for (const n of order) {
+        this.entries.set(n, byName.get(n)!);
+      }
+      changed = true;
+    }
+    if (changed) {
+      this._onDidChangeRegistries.fire();
+    }
+  }
+
+  private remove(name: string): void {
+    const entry = this.entries.get(name);
+    this.entries.delete(name);
+    this.sources.delete(name);
+    this.entryDisposables.get(name)?.forEach((d) => d.dispose());
+    this.entryDisposables.delete(name);
+    void entry?.dispose();
+  }
+
+  /** The connection entry a registry was made from (undefined for the workspace registry). */
+  connectionOf(name: string): ConnectionEntry | undefined {
+    return (this.sources.get(name) as ConnectionSource | undefined)?.entry;
+  }
+
+  private readonly sources = new Map<string, RegistrySource>();
+
   /** Adds a registry (kept in the order added). */
-  protected add(name: string, source: ConstructorParameters<typeof ManagedRegistry>[1]): ManagedRegistry {
+  private add(name: string, source: RegistrySource): ManagedRegistry {
     const entry = new ManagedRegistry(name, source);
+    this.sources.set(name, source);
     this.entries.set(name, entry);
     this.entryDisposables.set(name, [
       entry.onDidChangeData((change) => this._onDidChangeAnyData.fire({ registry: entry, change })),
@@ -168,18 +283,12 @@ export class RegistryService implements vscode.Disposable {
   /** For tests: pretend the workspace is (un)trusted; undefined restores the real state. Reopens what is open. */
   async setTrustOverride(trusted: boolean | undefined): Promise<void> {
     this.trustOverride = trusted;
+    this.syncConnections();
     await this.workspace.sourceChanged('trust override', true);
   }
 
   private async allSourcesChanged(reason: string): Promise<void> {
     await Promise.all(this.registries.map((r) => r.sourceChanged(reason)));
-  }
-
-  private async publishContext(): Promise<void> {
-    const s = this.workspace.status;
-    await vscode.commands.executeCommand('setContext', ContextKey.state, s.state);
-    await vscode.commands.executeCommand('setContext', ContextKey.backend, s.backend);
-    await vscode.commands.executeCommand('setContext', ContextKey.readOnly, s.readOnly);
   }
 
   private disposed = false;

@@ -23,6 +23,7 @@ export const Setting = {
   redisUrl: 'redis.url',
   redisKeyPrefix: 'redis.keyPrefix',
   connectTimeoutMs: 'connectTimeoutMs',
+  connections: 'connections',
 } as const;
 
 /** Settings whose change reopens the registry (the rest only refresh the view). */
@@ -114,7 +115,12 @@ export const Commands = {
   refresh: 'nautilusRegistry.refresh',
   importJson: 'nautilusRegistry.import',
   exportJson: 'nautilusRegistry.export',
-  switchBackend: 'nautilusRegistry.switchBackend',
+  addConnection: 'nautilusRegistry.addConnection',
+  editConnection: 'nautilusRegistry.editConnection',
+  renameConnection: 'nautilusRegistry.renameConnection',
+  removeConnection: 'nautilusRegistry.removeConnection',
+  moveConnectionUp: 'nautilusRegistry.moveConnectionUp',
+  moveConnectionDown: 'nautilusRegistry.moveConnectionDown',
   connectPostgres: 'nautilusRegistry.connectPostgres',
   connectRedis: 'nautilusRegistry.connectRedis',
   forgetPassword: 'nautilusRegistry.forgetPassword',

@@ -10,7 +10,8 @@
 //   4 reload the window; the key and its new value are still there
 //   5 import 1,000 keys from JSON; page with "Load more…"; filter by prefix
 //   6 remove a folder (the confirmation states the count); the keys are gone
-//   7 connect to PostgreSQL (password prompt), see the shared keys; an outside change shows up by itself
+//   7 add a PostgreSQL connection (name, password prompt) next to the workspace registry, see the
+//     shared keys under its root; an outside change shows up by itself
 //
 // Prints one line per step and `UI e2e suite: N passed, N failed`; exits non-zero on a failure.
 // Usage: node test/e2e/run.mjs [--keep] [--update-screenshots]   VERBOSE=1 for the page's console
@@ -271,6 +272,8 @@ async function main() {
         await wb.runCommand('View: Close All Editors');
         await wb.runCommand(C('connectPostgres'));
         await wb.answer(db.url, { expect: /postgres|url|connection/i });
+        // The connection's name (shown as its root next to the workspace registry).
+        await wb.answer('team-postgres', { expect: /name/i });
         // The password prompt: a masked input (the URL prompt before it mentions passwords too).
         const masked = wb.quickInput().locator('input[type="password"]');
         await masked.waitFor({ state: 'visible', timeout: 20_000 });
@@ -282,6 +285,12 @@ async function main() {
         await wb.answer(PASSWORD);
         await wb.waitQuickInputClosed(20_000);
         await wb.poll(async () => (await wb.row('Folder shared/').count()) > 0, { timeout: 30_000, what: 'the shared keys from PostgreSQL' });
+        // Two roots now: the workspace registry (its keys kept) and the new connection.
+        const roots = (await wb.rowLabels()).filter((l) => l.startsWith('Registry '));
+        log(`roots: ${JSON.stringify(roots)}`);
+        if (roots.length !== 2 || !/Workspace/.test(roots[0]) || !/team-postgres/.test(roots[1]) || roots.some((r) => r.includes(PASSWORD))) {
+          throw new Error(`expected the Workspace and team-postgres roots: ${JSON.stringify(roots)}`);
+        }
         await wb.expand('Folder shared/');
         const before = await wb.poll(() => wb.rowDescription('Key shared/greeting'), { what: 'shared/greeting' });
         if (before !== 'hello from the team') {

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RegistryStorage } from '../../src/registry';
-import { closeEditors, freshMemory, waitFor } from './helpers';
+import { closeEditors, freshRegistry, waitFor } from './helpers';
 
 const uriOf = (key: string): vscode.Uri => vscode.Uri.from({ scheme: 'nautilus-registry', path: '/' + key });
 
@@ -10,7 +10,7 @@ describe('value editor (FileSystemProvider)', () => {
   let registry: RegistryStorage;
 
   beforeEach(async () => {
-    registry = await freshMemory();
+    registry = await freshRegistry();
   });
 
   afterEach(async () => {

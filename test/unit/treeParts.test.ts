@@ -140,6 +140,10 @@ describe('tree parts without vscode: page cache, change batcher, folder counter'
     b.flush();
     assert.equal(batches[1].reset, true);
     assert.equal(b.pending, false);
+    b.add({ kind: 'store', key: 'x' } as RegistryChange);
+    b.discard();
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(batches.length, 2, 'a discarded batch is never handed over');
     b.dispose();
   });
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { TreeNode } from '../view/treeNodes';
-import { ErrorNode, FolderNode, KeyNode, LoadMoreNode } from '../view/treeNodes';
+import { ErrorNode, FolderNode, KeyNode, LoadMoreNode, RegistryNode } from '../view/treeNodes';
 
 /**
  * How a command was invoked, parsed once (every command gets one of these instead of raw arguments):
@@ -43,7 +43,7 @@ export interface PaletteContext {
 }
 
 export function isNode(x: unknown): x is TreeNode {
-  return x instanceof FolderNode || x instanceof KeyNode || x instanceof LoadMoreNode || x instanceof ErrorNode;
+  return x instanceof FolderNode || x instanceof KeyNode || x instanceof LoadMoreNode || x instanceof ErrorNode || x instanceof RegistryNode;
 }
 
 export function isRecord(x: unknown): x is Record<string, unknown> {

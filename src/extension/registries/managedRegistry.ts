@@ -126,6 +126,11 @@ export class ManagedRegistry implements vscode.Disposable {
     return this.getRegistry();
   }
 
+  /** Closes the registry; it opens again when next needed (state idle meanwhile). */
+  async close(): Promise<void> {
+    await this.closeCurrent();
+  }
+
   /** Closes the registry and opens it again. */
   async reconnect(): Promise<RegistryStorage> {
     await this.closeCurrent();

@@ -71,6 +71,15 @@ export class ChangeBatcher {
     this.onBatch(b);
   }
 
+  /** Drops what is pending (everything is being reloaded anyway). */
+  discard(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.batch = { parents: new Set(), prefixes: new Set(), reset: false };
+  }
+
   dispose(): void {
     if (this.timer) {
       clearTimeout(this.timer);

@@ -11,7 +11,7 @@ import type { ChangeBatch } from './changeBatcher';
 import { FolderCounter } from './folderCounter';
 import { FILTER_KEY, PageCache } from './pageCache';
 import type { Page } from './pageCache';
-import { ErrorNode, FolderNode, KeyNode, LoadMoreNode, previewOf } from './treeNodes';
+import { ErrorNode, FolderNode, KeyNode, LoadMoreNode, RegistryNode, previewOf } from './treeNodes';
 import type { TreeNode } from './treeNodes';
 
 const log = logger('tree');
@@ -30,6 +30,8 @@ class RegistryTree {
   readonly folders = new Map<string, FolderNode>();
   readonly keys = new Map<string, KeyNode>();
   lastState: string | undefined;
+  /** The root node of this registry in the view. */
+  readonly root: RegistryNode;
 
   constructor(
     readonly managed: ManagedRegistry,
@@ -46,6 +48,7 @@ class RegistryTree {
       (f, err) => log.warn(`Could not count ${f.prefix} in ${managed.name}: ${errorMessage(err)}`),
     );
     this.batcher = new ChangeBatcher(() => provider.separator, (b) => this.apply(b), DEBOUNCE_MS);
+    this.root = new RegistryNode(managed, (id) => provider.backendLabel(id));
   }
 
   get name(): string {
@@ -220,6 +223,8 @@ class RegistryTree {
 
   /** Forgets every loaded page and node (VS Code asks for everything again; expanded folders stay expanded: ids are stable). */
   reset(): void {
+    // Changes still waiting for their batch are covered by the reload.
+    this.batcher.discard();
     this.cache.reset();
     this.counter.reset();
     this.folders.clear();
@@ -264,11 +269,25 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         }
         this.updateMessage();
         const state = registry.status.state;
-        // Lost or back: the top level switches between the Reconnect node and the keys.
-        if ((state === 'lost') !== (tree.lastState === 'lost')) {
+        // The root shows the state; lost, failed or back: its children switch between the Reconnect node and the keys.
+        const broken = (st: string | undefined): boolean => st === 'lost' || st === 'failed';
+        if (broken(state) !== broken(tree.lastState)) {
+          tree.reset();
           this.fireRegistry(tree);
+        } else if (!this.single) {
+          this._onDidChangeTreeData.fire(tree.root);
         }
         tree.lastState = state;
+      }),
+      service.onDidChangeRegistries(() => {
+        for (const [name, tree] of [...this.trees]) {
+          if (!this.service.find(name) || this.service.find(name) !== tree.managed) {
+            tree.dispose();
+            this.trees.delete(name);
+          }
+        }
+        this.updateMessage();
+        this._onDidChangeTreeData.fire(undefined);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (VIEW_SETTINGS.some((s) => e.affectsConfiguration(`${SECTION}.${s}`))) {
@@ -307,8 +326,33 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   /** @internal for RegistryTree: the registry's top level changed. */
-  fireRegistry(_tree: RegistryTree): void {
-    this._onDidChangeTreeData.fire(undefined);
+  fireRegistry(tree: RegistryTree): void {
+    this._onDidChangeTreeData.fire(this.single ? undefined : tree.root);
+  }
+
+  /**
+   * True while the workspace registry is the only one: its keys are then the view's top level (no
+   * root to expand, and the welcome views for an empty or unreachable registry work as they always did).
+   */
+  get single(): boolean {
+    return this.service.registries.length === 1;
+  }
+
+  backendLabel(id: string): string {
+    return this.service.catalog.label(id);
+  }
+
+  /** The root node of a registry. */
+  rootOf(name: string): RegistryNode | undefined {
+    return this.treeOf(name)?.root;
+  }
+
+  /** Shows a registry's root (after Add Connection…). */
+  async revealRegistry(name: string): Promise<void> {
+    const root = this.rootOf(name);
+    if (root && this.view && !this.single) {
+      await this.view.reveal(root, { select: true, focus: false, expand: true }).then(undefined, () => undefined);
+    }
   }
 
   // ---- settings --------------------------------------------------------------------------
@@ -358,10 +402,13 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
-    if (this.filterPrefix !== undefined) {
+    const tree = this.treeOf(node.registry);
+    if (node instanceof RegistryNode) {
       return undefined;
     }
-    const tree = this.treeOf(node.registry);
+    if (this.filterPrefix !== undefined) {
+      return this.single ? undefined : tree?.root;
+    }
     const sep = this.separator;
     let parent = '';
     if (node instanceof KeyNode) {
@@ -371,18 +418,28 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     } else {
       parent = node.parentKey;
     }
-    return parent === '' || !tree ? undefined : tree.folderNode(parent);
+    if (!tree) {
+      return undefined;
+    }
+    return parent === '' ? (this.single ? undefined : tree.root) : tree.folderNode(parent);
   }
 
+  /** The top level: one root per registry (or the workspace registry's keys when it is the only one). Each root loads on its own. */
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
-    if (node && !(node instanceof FolderNode)) {
+    if (!node) {
+      if (this.single) {
+        return this.childrenOf(this.workspaceTree, undefined);
+      }
+      return this.service.registries.map((r) => this.treeOf(r.name)!.root);
+    }
+    if (!(node instanceof FolderNode) && !(node instanceof RegistryNode)) {
       return [];
     }
-    const tree = node ? this.treeOf(node.registry) : this.workspaceTree;
+    const tree = this.treeOf(node.registry);
     if (!tree) {
       return [];
     }
-    return this.childrenOf(tree, node);
+    return this.childrenOf(tree, node instanceof FolderNode ? node : undefined);
   }
 
   private async childrenOf(tree: RegistryTree, node: FolderNode | undefined): Promise<TreeNode[]> {
@@ -390,10 +447,14 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     let registry: RegistryStorage;
     try {
       registry = await managed.getRegistry();
-    } catch {
-      // The failed state shows the not-connected welcome view (the tree must be empty for it).
+    } catch (err) {
       this.updateMessage();
-      return [];
+      if (!node && this.single) {
+        // Alone, the failed workspace registry shows the not-connected welcome view (the tree must be empty for it).
+        return [];
+      }
+      // One node under the root says why, with Retry; the other roots are not affected.
+      return [new ErrorNode(managed.status.error ?? errorMessage(err), true, '', tree.name, true)];
     }
     const key = node ? node.prefix : this.filterPrefix !== undefined ? FILTER_KEY : '';
     if (!node && managed.status.state === 'lost') {
@@ -545,6 +606,19 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       parts.push(vscode.l10n.t('Read-only: another VS Code window holds the registry file.'));
     }
     parts.push(...s.notes);
+    if (this.service.hiddenByTrust > 0) {
+      parts.push(
+        vscode.l10n.t(
+          'Restricted Mode: only this workspace\'s own registry is shown. {0} connection(s) from the settings are hidden until you trust the workspace (settings of an untrusted folder could point at any server).',
+          this.service.hiddenByTrust,
+        ),
+      );
+    } else if (!this.service.isTrusted()) {
+      parts.push(vscode.l10n.t('Restricted Mode: only this workspace\'s own registry is shown; trust the workspace to add connections.'));
+    }
+    for (const p of this.service.connectionProblems) {
+      parts.push(p);
+    }
     if (this.filterPrefix !== undefined) {
       // The description alone is hidden when the view's header merges into the container's title.
       parts.push(vscode.l10n.t('Showing keys that start with "{0}" (Clear Filter to see all).', this.filterPrefix));

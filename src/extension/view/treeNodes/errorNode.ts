@@ -14,6 +14,8 @@ export class ErrorNode {
     readonly parentKey: string,
     /** The registry it belongs to. */
     readonly registry: string = WORKSPACE_REGISTRY,
+    /** The registry could not be opened at all (rather than lost after it was open). */
+    readonly failed = false,
   ) {}
 
   get id(): string {
@@ -21,7 +23,11 @@ export class ErrorNode {
   }
 
   toTreeItem(): vscode.TreeItem {
-    const label = this.lost ? vscode.l10n.t('Connection lost — click to reconnect') : vscode.l10n.t('Could not load — click to retry');
+    const label = this.failed
+      ? vscode.l10n.t('Could not connect — click to retry')
+      : this.lost
+        ? vscode.l10n.t('Connection lost — click to reconnect')
+        : vscode.l10n.t('Could not load — click to retry');
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.description = this.message;
