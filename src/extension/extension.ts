@@ -10,6 +10,7 @@ import { ContextKey, FS_SCHEME, KEYS_VIEW_ID } from './settings';
 import { RegistryStatusBar } from './statusBar';
 import { ValueFileSystemProvider, applyLanguage } from './valueFileSystem';
 import { KeysDragAndDrop } from './view/dragAndDrop';
+import { COMPARE_VIEW_ID, CompareTreeProvider } from './view/compareTreeProvider';
 import { KeysTreeProvider } from './view/keysTreeProvider';
 import { KeyNode } from './view/treeNodes';
 import type { TreeNode } from './view/treeNodes';
@@ -44,6 +45,7 @@ export interface NautilusRegistryApi {
     passwords: PasswordStore;
     fileSystem: ValueFileSystemProvider;
     dragAndDrop: KeysDragAndDrop;
+    compare: CompareTreeProvider;
     /** The last lines of the log, as written (redacted). */
     logLines(): readonly string[];
     /** The extension's log folder (the LogOutputChannel's file is below it). */
@@ -92,7 +94,11 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
       vscode.commands.executeCommand('setContext', ContextKey.selectionIsKey, e.selection.length > 0 && e.selection.every((n) => n instanceof KeyNode)),
     ),
   );
-  registerCommands({ context, service, provider, view, passwords, recent: new RecentRegistries(context.workspaceState) });
+  const compare = new CompareTreeProvider();
+  context.subscriptions.push(compare, vscode.window.createTreeView(COMPARE_VIEW_ID, { treeDataProvider: compare, showCollapseAll: false }));
+  const env = { context, service, provider, view, passwords, compare, recent: new RecentRegistries(context.workspaceState) };
+  registerCommands(env);
+  dragAndDrop.env = env;
 
   log.info(`Activated in ${Date.now() - started} ms (the registry opens when first needed).`);
 
@@ -113,7 +119,7 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
       context.subscriptions.push(d);
       return d;
     },
-    _test: { service, provider, view, statusBar, passwords, fileSystem: fs, dragAndDrop, logLines: recentLogLines, logUri: context.logUri },
+    _test: { service, provider, view, statusBar, passwords, fileSystem: fs, dragAndDrop, compare, logLines: recentLogLines, logUri: context.logUri },
   };
 }
 

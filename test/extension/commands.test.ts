@@ -242,6 +242,44 @@ describe('commands with arguments', () => {
     }
   });
 
+  it('copyToRegistry / moveToRegistry and compareWith / compareLoadMore / openDiff / closeComparison between registries', async () => {
+    try {
+      assert.equal(await cmd('addConnection', { name: 'other', backend: 'memory' }), 'other');
+      await registry.storeMany([
+        { key: 'cfg/a', value: '1' },
+        { key: 'cfg/b', value: '2' },
+        { key: 'cfg/c', value: '3' },
+      ]);
+      const copied = await cmd<{ copied: number }>('copyToRegistry', { folders: ['cfg/'], to: 'other' });
+      assert.equal(copied.copied, 3);
+      const other = await api.getRegistry('other');
+      await other.store('cfg/b', 'changed');
+      await other.store('cfg/only-there', 'x');
+      const moved = await cmd<{ copied: number; removed: number }>('moveToRegistry', { keys: ['cfg/c'], to: 'other', folder: 'moved/', conflict: 'replace' });
+      assert.deepEqual([moved.copied, moved.removed], [1, 1]);
+      assert.equal(await other.retrieve('moved/c'), '3');
+      assert.equal(await registry.contains('cfg/c'), false);
+      const page = await cmd<{ entries: { kind: string; rel: string }[]; next?: string }>('compareWith', { prefix: 'cfg/', to: 'other' });
+      assert.deepEqual(page.entries, [
+        { kind: 'different', rel: 'b' },
+        { kind: 'right', rel: 'c' },
+        { kind: 'right', rel: 'only-there' },
+      ]);
+      assert.equal(page.next, undefined);
+      assert.equal(await cmd('compareLoadMore'), undefined, 'complete: nothing more to compare');
+      const nodes = api._test.compare.getChildren();
+      const different = nodes.find((n) => n.kind === 'diff' && (n as { entry: { kind: string } }).entry.kind === 'different');
+      const uri = await cmd<string>('openDiff', different);
+      assert.equal(uri, 'nautilus-registry://other/cfg/b');
+      await waitFor('the diff editor', () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff);
+      await closeEditors();
+      await cmd('closeComparison');
+      assert.deepEqual(api._test.compare.getChildren(), []);
+    } finally {
+      await setConnections(undefined);
+    }
+  });
+
   it('reconnect, showLog and openSettings', async () => {
     assert.equal(await cmd('reconnect'), 'connected');
     await cmd('showLog');

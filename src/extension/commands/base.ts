@@ -7,6 +7,7 @@ import { showErrorWithLog } from '../registryService';
 import type { PasswordStore } from '../secrets';
 import type { RecentRegistries } from '../ui/prompts';
 import { pickRegistry } from '../ui/prompts';
+import type { CompareTreeProvider } from '../view/compareTreeProvider';
 import type { KeysTreeProvider } from '../view/keysTreeProvider';
 import type { TreeNode } from '../view/treeNodes';
 import type { CommandContext } from './context';
@@ -22,6 +23,7 @@ export interface CommandEnv {
   readonly view: vscode.TreeView<TreeNode>;
   readonly passwords: PasswordStore;
   readonly recent: RecentRegistries;
+  readonly compare: CompareTreeProvider;
 }
 
 /** Thrown when the user dismissed a prompt the command needed: the command ends quietly with undefined. */

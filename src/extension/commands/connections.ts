@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { RegistryError, redactUrl } from '../../registry';
-import { getChannel } from '../log';
+import { RegistryError } from '../../registry';
+import { getChannel, redact } from '../log';
 import type { BackendContribution } from '../registries/backendCatalog';
 import type { ConnectionEntry } from '../registries/connections';
 import { checkConnectionName } from '../registries/connections';
@@ -467,7 +467,7 @@ async function forgetPassword(inv: Invocation): Promise<boolean | undefined> {
     const items: (vscode.QuickPickItem & { name: string })[] = [];
     for (const r of service.registries) {
       if (r.name !== WORKSPACE_REGISTRY && (await passwords.getConnection(r.name)) !== undefined) {
-        items.push({ name: r.name, label: r.name, description: r.status.location ? redactUrl(r.status.location) : r.status.backend });
+        items.push({ name: r.name, label: r.name, description: r.status.location ? redact(r.status.location) : r.status.backend });
       }
     }
     if (items.length === 0) {

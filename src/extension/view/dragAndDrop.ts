@@ -3,6 +3,9 @@ import { RegistryError, leafName, parentOf } from '../../registry';
 import { errorMessage, logger } from '../log';
 import type { RegistryService } from '../registryService';
 import { WORKSPACE_REGISTRY } from '../settings';
+import type { CommandEnv } from '../commands/base';
+import { pickPolicy, runTransfer } from '../commands/transfer';
+import type { TransferReport } from '../transfer/transfer';
 import { confirmReplace } from '../ui/prompts';
 import type { KeysTreeProvider } from './keysTreeProvider';
 import { FolderNode, KeyNode } from './treeNodes';
@@ -55,6 +58,8 @@ export function planMove(items: readonly Dragged[], target: string, separator: s
 export class KeysDragAndDrop implements vscode.TreeDragAndDropController<TreeNode> {
   readonly dragMimeTypes = [KEYS_MIME];
   readonly dropMimeTypes = [KEYS_MIME];
+  /** Set once the commands exist: dropping onto another registry copies or moves through them. */
+  env: CommandEnv | undefined;
 
   constructor(
     private readonly service: RegistryService,
@@ -95,7 +100,69 @@ export class KeysDragAndDrop implements vscode.TreeDragAndDropController<TreeNod
       target instanceof FolderNode ? target.prefix : target instanceof KeyNode ? parentOf(target.key, sep) : '';
     const registry = target?.registry ?? WORKSPACE_REGISTRY;
     const same = items.filter((i) => (i.registry ?? WORKSPACE_REGISTRY) === registry);
-    await moveItems(this.service, same, folder, sep, token, undefined, registry);
+    const other = items.filter((i) => (i.registry ?? WORKSPACE_REGISTRY) !== registry);
+    if (same.length > 0) {
+      await moveItems(this.service, same, folder, sep, token, undefined, registry);
+    }
+    if (other.length > 0) {
+      await this.dropAcross(other, registry, folder);
+    }
+  }
+
+  /**
+   * Keys dragged from another registry: the user chooses Copy or Move and what to do with keys that
+   * exist, then they go in batches with progress (see runTransfer). `choices` answers the questions
+   * (for calls from code and tests).
+   */
+  async dropAcross(
+    items: readonly Dragged[],
+    targetRegistry: string,
+    folder: string,
+    choices?: { move: boolean; policy: 'replace' | 'skip' | 'ask' },
+  ): Promise<TransferReport | undefined> {
+    const env = this.env;
+    if (!env || items.length === 0) {
+      return undefined;
+    }
+    const sourceName = items[0].registry ?? WORKSPACE_REGISTRY;
+    const source = this.service.get(sourceName);
+    const target = this.service.get(targetRegistry);
+    const fromSource = items.filter((i) => (i.registry ?? WORKSPACE_REGISTRY) === sourceName);
+    let move = choices?.move;
+    if (move === undefined) {
+      const where = folder === '' ? target.name : `${target.name}: ${folder}`;
+      const copy = { label: vscode.l10n.t('$(copy) Copy here'), detail: vscode.l10n.t('The keys stay in {0} too', source.name), move: false };
+      const moveItem = { label: vscode.l10n.t('$(arrow-right) Move here'), detail: vscode.l10n.t('Each key leaves {0} once {1} holds it', source.name, target.name), move: true };
+      const pick = await vscode.window.showQuickPick([copy, moveItem], {
+        title: vscode.l10n.t('Drop {0} into {1}', fromSource.length === 1 ? fromSource[0].key : vscode.l10n.t('{0} items', fromSource.length), where),
+        ignoreFocusOut: true,
+      });
+      if (!pick) {
+        return undefined;
+      }
+      move = pick.move;
+    }
+    const policy = choices?.policy ?? (await pickPolicy(target.name));
+    if (!policy) {
+      return undefined;
+    }
+    try {
+      return await runTransfer(
+        env,
+        source,
+        target,
+        fromSource.map((i) => ({ kind: i.kind, key: i.key })),
+        folder,
+        { move, policy, interactive: choices === undefined },
+      );
+    } catch (err) {
+      log.error('The drop failed', err);
+      if (choices) {
+        throw err;
+      }
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not copy into {0}: {1}', target.name, errorMessage(err)));
+      return undefined;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { redactUrl } from '../../../registry';
+import { redact } from '../../log';
 import type { ManagedRegistry } from '../../registries/managedRegistry';
 import { WORKSPACE_REGISTRY } from '../../settings';
 
@@ -37,7 +37,8 @@ export class RegistryNode {
     const item = new vscode.TreeItem(this.label, vscode.TreeItemCollapsibleState.Expanded);
     item.id = this.id;
     const backend = this.backendLabel(s.backend);
-    const location = s.location ? redactUrl(s.location) : undefined;
+    // describe() never holds a password; redact() is the belt to those braces (it only touches URLs).
+    const location = s.location ? redact(s.location) : undefined;
     const state = STATE_TEXT[s.state] ? vscode.l10n.t(STATE_TEXT[s.state]) : s.readOnly ? vscode.l10n.t('read-only') : '';
     item.description = [backend, shortLocation(location), state].filter((x) => x).join(' · ');
     const md = new vscode.MarkdownString();
