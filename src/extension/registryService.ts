@@ -218,7 +218,8 @@ export class RegistryService implements vscode.Disposable {
 
   /** A registry by name; undefined when there is none. */
   find(name: string): ManagedRegistry | undefined {
-    return this.entries.get(name);
+    // Names are unique regardless of case, and a URI's authority may come back lower-cased.
+    return this.entries.get(name) ?? [...this.entries.values()].find((r) => r.name.toLowerCase() === name.toLowerCase());
   }
 
   /** A registry by name, or a RegistryError that lists the names there are. */
@@ -226,7 +227,7 @@ export class RegistryService implements vscode.Disposable {
     if (name === undefined) {
       return this.workspace;
     }
-    const entry = this.entries.get(name);
+    const entry = this.find(name);
     if (!entry) {
       throw new RegistryError(
         'NOT_FOUND',

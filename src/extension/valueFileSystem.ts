@@ -106,7 +106,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   private track(doc: vscode.TextDocument, isOpen: boolean): void {
     const key = doc.uri.scheme === FS_SCHEME ? keyOfUri(doc.uri) : undefined;
     if (key !== undefined) {
-      const registry = registryOfUri(doc.uri);
+      const registry = this.canonical(doc.uri);
       let keys = this.open.get(registry);
       if (isOpen) {
         if (!keys) {
@@ -118,6 +118,12 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
         keys?.delete(key);
       }
     }
+  }
+
+  /** The registry name of a URI as the service spells it (an authority may come back lower-cased). */
+  private canonical(uri: vscode.Uri): string {
+    const name = registryOfUri(uri);
+    return this.service.find(name)?.name ?? name;
   }
 
   private tick(registry: string, key: string): number {
@@ -239,7 +245,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     try {
       const info = await registry.inspect(key);
       if (info) {
-        const mtime = this.mtimes.get(mtimeId(registryOfUri(uri), key)) ?? this.started;
+        const mtime = this.mtimes.get(mtimeId(this.canonical(uri), key)) ?? this.started;
         return {
           type: vscode.FileType.File,
           ctime: this.started,
@@ -328,7 +334,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
       // Saving keeps the key's remaining time to live.
       const ttlMs = info?.expiresAt !== undefined ? Math.max(1, info.expiresAt - Date.now()) : undefined;
       await registry.store(key, value, ttlMs !== undefined ? { ttlMs } : undefined);
-      this.tick(registryOfUri(uri), key);
+      this.tick(this.canonical(uri), key);
       log.info(`Saved ${key} from the editor (${content.byteLength} bytes).`);
     } catch (err) {
       this.service.reportError(err, registry);
