@@ -212,7 +212,8 @@ export abstract class BaseRegistry implements RegistryStorage {
 
   /**
    * Where a children page starts: at `prefix`, just after the key `after`, or past everything
-   * inside the folder `after`. Undefined when `after` lies past every key under `prefix`.
+   * inside the child folder that is or holds `after` (that folder sorts at or before `after`, so
+   * it is not shown again). Undefined when `after` lies past every key under `prefix`.
    */
   protected childrenStart(prefix: string, separator: string, after: string | undefined): { from: string; inclusive: boolean } | undefined {
     if (after === undefined || compareKeys(after, prefix) < 0) {
@@ -221,8 +222,9 @@ export abstract class BaseRegistry implements RegistryStorage {
     if (!after.startsWith(prefix)) {
       return undefined;
     }
-    if (after.length > prefix.length && after.endsWith(separator) && childOf(prefix, separator, after).key === after) {
-      const end = prefixEnd(after);
+    const at = childOf(prefix, separator, after);
+    if (at.kind === 'folder') {
+      const end = prefixEnd(at.key);
       return end === undefined ? undefined : { from: end, inclusive: true }; // skip everything inside the folder
     }
     return { from: after, inclusive: false };

@@ -57,6 +57,17 @@ export function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
+/*
+ * How a key splits into folders, when separator occurrences can overlap ('::' in 'a:::b', 'aba'
+ * in 'ababa'): scanning from the start of the key, each occurrence that begins at or after the end
+ * of the previous one closes a folder (leftmost first, never overlapping, as String.split does).
+ * With '::', 'a:::b' is the key ':b' in folder 'a::'; a key ending in an occurrence ('team/') sits
+ * in the folder of the same name. `childOf` (and `children` in every backend) groups by the first
+ * occurrence at or after the end of `prefix`, which is this split whenever `prefix` is '' or a
+ * folder; `parentOf` and `leafName` follow the same split, so the tree's reveal, its parent
+ * links and drag and drop all agree with what `children` shows.
+ */
+
 /**
  * Where a key sits below `prefix`: a key directly inside it, or the child folder that contains it
  * (its full prefix ending in `separator`). `key` must start with `prefix`.
@@ -71,9 +82,13 @@ export function childOf(prefix: string, separator: string, key: string): { kind:
 
 /** The folder (prefix ending in separator) that directly holds `key` or folder `key`; '' at the top. */
 export function parentOf(key: string, separator: string, isFolder = false): string {
-  const body = isFolder ? key.slice(0, key.length - separator.length) : key;
-  const at = body.lastIndexOf(separator);
-  return at < 0 ? '' : body.slice(0, at + separator.length);
+  // The last folder end of the split that lies before the end of a folder (at or before the end of a key).
+  const last = isFolder ? key.length - 1 : key.length;
+  let parent = 0;
+  for (let at = key.indexOf(separator); at >= 0 && at + separator.length <= last; at = key.indexOf(separator, at + separator.length)) {
+    parent = at + separator.length;
+  }
+  return key.slice(0, parent);
 }
 
 /** The last segment of a key or folder, for display ('team/api/url' -> 'url', 'team/api/' -> 'api'). */

@@ -15,7 +15,10 @@ export interface Entry {
 export interface ListOptions {
   /** Only keys that start with this literal string. */
   prefix?: string;
-  /** Only keys strictly after this one (the `next` of the previous page). */
+  /**
+   * Only keys strictly after this position in UTF-8 byte order (usually the `next` of the previous
+   * page; any string, stored or not, except one with a lone surrogate or U+0000: INVALID_KEY).
+   */
   after?: string;
   /** Page size, 1..10,000; default 1,000. */
   limit?: number;
@@ -28,6 +31,10 @@ export interface ListPage {
 }
 
 export interface ChildrenOptions {
+  /**
+   * Only items after this position (usually the `next` of the previous page); a position inside a
+   * child folder goes on after that folder. The same strings as `ListOptions.after` are refused.
+   */
   after?: string;
   /** Page size, 1..10,000; default 1,000. */
   limit?: number;

@@ -147,12 +147,31 @@ export function validateLimit(limit: unknown, method: string): number {
   return limit;
 }
 
+/**
+ * A paging cursor is a position in UTF-8 byte order: any string that has one, stored or not (past
+ * the end, between keys, inside a folder), and also one that is not a valid key, since `next` can
+ * be a key another client wrote to a shared server (a control character, more than 1,024 bytes).
+ * Two kinds of string have no such position and are refused with INVALID_KEY, because backends
+ * would otherwise disagree on the page: a lone surrogate (no UTF-8 form; sql.js, pg and Redis each
+ * encoded it differently) and U+0000 (SQLite ends the string there, PostgreSQL refuses it).
+ */
 export function validateAfter(after: unknown, method: string): string | undefined {
   if (after === undefined) {
     return undefined;
   }
   if (typeof after !== 'string') {
     throw new RegistryError('INVALID_KEY', `${method}: after must be a string (got ${after === null ? 'null' : typeof after}).`);
+  }
+  const hint = 'Pass a key, or the next of an earlier page, as after.';
+  if (!isWellFormed(after)) {
+    throw new RegistryError(
+      'INVALID_KEY',
+      `${method}: after ${showKey(after)} is not well-formed Unicode (lone surrogate at position ${loneSurrogateAt(after)}), so it has no place in the registry's UTF-8 byte order. ${hint}`,
+    );
+  }
+  const nul = after.indexOf('\u0000');
+  if (nul >= 0) {
+    throw new RegistryError('INVALID_KEY', `${method}: after ${showKey(after)} contains U+0000 (NUL) at position ${nul}, which no key can contain. ${hint}`);
   }
   return after;
 }

@@ -6,7 +6,7 @@
  * "Write a backend"): run it under mocha against any RegistryStorage factory.
  */
 import * as assert from 'node:assert/strict';
-import { compareKeys, childOf } from '../../src/registry/keys';
+import { compareKeys, childOf, parentOf } from '../../src/registry/keys';
 import { RegistryError } from '../../src/registry/errors';
 import type { RegistryErrorCode } from '../../src/registry/errors';
 import type { ChildItem, RegistryChange, RegistryStorage } from '../../src/registry/types';
@@ -70,9 +70,9 @@ function referenceChildren(keys: Iterable<string>, prefix: string, sep: string):
   return [...seen.values()].sort((a, b) => compareKeys(a.key, b.key) || (a.kind === 'folder' ? 1 : -1));
 }
 
-async function allKeys(r: RegistryStorage, prefix = '', limit = 1000): Promise<string[]> {
+async function allKeys(r: RegistryStorage, prefix = '', limit = 1000, start?: string): Promise<string[]> {
   const out: string[] = [];
-  let after: string | undefined;
+  let after = start;
   for (let guard = 0; guard < 100_000; guard++) {
     const page = await r.list({ prefix, after, limit });
     out.push(...page.keys);
@@ -85,9 +85,9 @@ async function allKeys(r: RegistryStorage, prefix = '', limit = 1000): Promise<s
   throw new Error('list did not terminate');
 }
 
-async function allChildren(r: RegistryStorage, prefix: string, sep: string, limit = 1000): Promise<ChildItem[]> {
+async function allChildren(r: RegistryStorage, prefix: string, sep: string, limit = 1000, start?: string): Promise<ChildItem[]> {
   const out: ChildItem[] = [];
-  let after: string | undefined;
+  let after = start;
   for (let guard = 0; guard < 100_000; guard++) {
     const page = await r.children(prefix, sep, { after, limit });
     out.push(...page.items);
@@ -98,6 +98,36 @@ async function allChildren(r: RegistryStorage, prefix: string, sep: string, limi
     after = page.next;
   }
   throw new Error('children did not terminate');
+}
+
+/** UTF-8 byte order, independent of compareKeys. */
+function byteCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Whether a string is a paging cursor: one with a place in UTF-8 byte order (no lone surrogate, no U+0000); the registry refuses any other with INVALID_KEY. */
+function isValidCursor(s: string): boolean {
+  return !/\p{Cs}/u.test(s) && !s.includes('\u0000');
+}
+
+/** Random `after` cursors: keys, strings between and past keys, non-BMP, lone surrogates, strings that are not keys. */
+function randomCursor(next: () => number, randKey: () => string): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+  const extras = ['', '/', 'a', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '😀', '\u{10000}', '\u{10FFFF}', '\uFFFF', '\uE000', '~', '\u0000', '\n', 'zz'];
+  switch (Math.floor(next() * 6)) {
+    case 0:
+      return randKey();
+    case 1:
+      return randKey() + pick(extras);
+    case 2:
+      return randKey().slice(0, Math.floor(next() * 4)) + pick(extras);
+    case 3:
+      return pick(['', '\u{10FFFF}\u{10FFFF}', '\uFFFF', 'zzzz', '😀😀', 'a\uD800', 'a\uDC00b', '\uD83D', '\uDE00', 'é\uDBFF/']);
+    case 4:
+      return pick(['a\u0000', 'a\nb', '\u007f', 'k'.repeat(1025), '中'.repeat(342)]);
+    default:
+      return Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(extras)).join('');
+  }
 }
 
 export function describeConformance(name: string, harness: ConformanceHarness, options: ConformanceOptions = {}): void {
@@ -236,6 +266,32 @@ export function describeConformance(name: string, harness: ConformanceHarness, o
         await expectCode(r.children('a\u0000', '/'), 'INVALID_KEY', /Prefix/);
         await expectCode(r.count('\u0007'), 'INVALID_KEY');
       });
+      it('refuses list and children cursors with a lone surrogate or U+0000 with INVALID_KEY', async () => {
+        await r.storeMany(['a', 'a\u{10000}', 'a\uFFFF', 'a/b', 'b'].map((key) => ({ key, value: key })));
+        for (const after of ['a\uD800', 'a\uDBFF', '\uDC00', 'a\uDFFFb', 'a\u0000', '\u0000']) {
+          await expectCode(r.list({ after }), 'INVALID_KEY', /after/);
+          await expectCode(r.list({ prefix: 'a', after }), 'INVALID_KEY', /after/);
+          await expectCode(r.children('', '/', { after }), 'INVALID_KEY', /after/);
+        }
+        await expectCode(r.list({ after: 'a\uD800' }), 'INVALID_KEY', /well-formed.*position 1/);
+        await expectCode(r.children('a', '/', { after: 'a/\u0000' }), 'INVALID_KEY', /U\+0000/);
+      });
+      it('takes any other cursor: between keys, past the end, non-BMP, inside a folder, not a key', async () => {
+        const ks = ['a', 'a\uFFFF', 'a\u{10000}', 'a/b', 'a/c', 'a/d/e', 'b', '😀'];
+        await r.storeMany(ks.map((key) => ({ key, value: key })));
+        assert.deepEqual(await r.list({ after: 'a\uFFFF' }), { keys: ['a\u{10000}', 'b', '😀'] });
+        assert.deepEqual(await r.list({ after: 'a\u{10000}' }), { keys: ['b', '😀'] });
+        assert.deepEqual(await r.list({ after: '' }), { keys: byteSorted(ks) });
+        assert.deepEqual(await r.list({ after: '\u{10FFFF}' }), { keys: [] });
+        assert.deepEqual(await r.list({ prefix: 'a/', after: 'a/bz' }), { keys: ['a/c', 'a/d/e'] });
+        // Not keys, but positions all the same (a key another client wrote can be a page's next).
+        assert.deepEqual(await r.list({ prefix: 'a/', after: 'a/b\u0001' }), { keys: ['a/c', 'a/d/e'] });
+        assert.deepEqual(await r.list({ after: 'a/' + 'c'.repeat(1100) }), { keys: ['a/d/e', 'a\uFFFF', 'a\u{10000}', 'b', '😀'] });
+        // A cursor inside a folder: the folder sorts before it, so the page goes on after the folder.
+        assert.deepEqual(await r.children('a/', '/', { after: 'a/d/a' }), { items: [] });
+        assert.deepEqual(await r.children('', '/', { after: 'a/b' }), { items: [{ kind: 'key', key: 'a\uFFFF' }, { kind: 'key', key: 'a\u{10000}' }, { kind: 'key', key: 'b' }, { kind: 'key', key: '😀' }] });
+        assert.deepEqual(await r.children('a/', '/', { after: 'a/c' }), { items: [{ kind: 'folder', key: 'a/d/' }] });
+      });
     });
 
     describe('order and prefixes', () => {
@@ -353,6 +409,29 @@ export function describeConformance(name: string, harness: ConformanceHarness, o
           ],
           next: 'team/db/',
         });
+      });
+      it('overlapping separator occurrences: walking children from the top reaches every key once, in the folder parentOf names', async () => {
+        const extra = ['a:::b', 'a::::c', 'a::', 'a:::', '::x', ':::', 'ababa', 'abab', 'aba', 'abababa/x', 'aaa', 'aaaa', 'aaaaa/b'];
+        await r.storeMany(extra.map((key) => ({ key, value: key })));
+        const all = new Set([...tree, ...extra]);
+        for (const sep of ['::', 'aba', 'aa', ':']) {
+          for (const limit of [1, 3, 1000]) {
+            const reached: string[] = [];
+            const folders = [''];
+            while (folders.length > 0) {
+              const level = folders.pop()!;
+              for (const item of await allChildren(r, level, sep, limit)) {
+                assert.equal(parentOf(item.key, sep, item.kind === 'folder'), level, `${item.kind} ${JSON.stringify(item.key)} by ${JSON.stringify(sep)}`);
+                if (item.kind === 'folder') {
+                  folders.push(item.key);
+                } else {
+                  reached.push(item.key);
+                }
+              }
+            }
+            assert.deepEqual(byteSorted(reached), byteSorted(all), `separator ${JSON.stringify(sep)}, limit ${limit}`);
+          }
+        }
       });
       it('pages a folder with many keys and many sub-folders', async () => {
         const many: string[] = [];
@@ -689,15 +768,27 @@ export function describeConformance(name: string, harness: ConformanceHarness, o
             } else if (roll < 0.82) {
               const p = pick(['', ...segs]);
               const limit = 1 + Math.floor(next() * 7);
-              op = `list prefix=${JSON.stringify(p)} limit=${limit}`;
-              assert.deepEqual(await allKeys(r, p, limit), byteSorted([...model.keys()].filter((k) => k.startsWith(p))));
+              const after = next() < 0.5 ? randomCursor(next, randKey) : undefined;
+              op = `list prefix=${JSON.stringify(p)} limit=${limit} after=${JSON.stringify(after)}`;
+              if (after !== undefined && !isValidCursor(after)) {
+                await expectCode(r.list({ prefix: p, after, limit }), 'INVALID_KEY');
+              } else {
+                const expected = byteSorted([...model.keys()].filter((k) => k.startsWith(p) && (after === undefined || byteCompare(k, after) > 0)));
+                assert.deepEqual(await allKeys(r, p, limit, after), expected);
+              }
               assert.equal(await r.count(p), [...model.keys()].filter((k) => k.startsWith(p)).length);
             } else if (roll < 0.95) {
               const p = pick(['', 'a/', 'b/', 'é/', 'a/b/', '😀/', '%/', 'a']);
               const sep = pick(['/', '/', '/', 'b', '😀']);
               const limit = 1 + Math.floor(next() * 5);
-              op = `children prefix=${JSON.stringify(p)} sep=${JSON.stringify(sep)} limit=${limit}`;
-              assert.deepEqual(await allChildren(r, p, sep, limit), referenceChildren(model.keys(), p, sep));
+              const after = next() < 0.5 ? randomCursor(next, randKey) : undefined;
+              op = `children prefix=${JSON.stringify(p)} sep=${JSON.stringify(sep)} limit=${limit} after=${JSON.stringify(after)}`;
+              if (after !== undefined && !isValidCursor(after)) {
+                await expectCode(r.children(p, sep, { after, limit }), 'INVALID_KEY');
+              } else {
+                const expected = referenceChildren(model.keys(), p, sep).filter((item) => after === undefined || byteCompare(item.key, after) > 0);
+                assert.deepEqual(await allChildren(r, p, sep, limit, after), expected);
+              }
             } else {
               const ks = Array.from({ length: 4 }, randKey);
               op = `retrieveMany ${JSON.stringify(ks)}`;

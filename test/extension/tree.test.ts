@@ -207,6 +207,34 @@ describe('Keys view', () => {
     assert.deepEqual(describeNodes(await children(api)), ['app.', 'app/not/a/folder']);
   });
 
+  it('overlapping separator occurrences: getParent, reveal and drag and drop follow the folders the tree shows', async () => {
+    await setSettings({ separator: '::' });
+    await registry.storeMany([
+      { key: 'a:::b', value: '1' },
+      { key: 'a::::c', value: '2' },
+      { key: 'x::k', value: '3' },
+    ]);
+    api._test.provider.refresh();
+    const top = await children(api);
+    assert.deepEqual(describeNodes(top), ['a::', 'x::']);
+    const a = top.find((n) => n.prefix === 'a::')!;
+    const inA = await children(api, a);
+    assert.deepEqual(describeNodes(inA), ['a::::', 'a:::b']);
+    const key = inA.find((n) => n.key === 'a:::b')!;
+    assert.equal(api._test.provider.getTreeItem(key as never).label, ':b');
+    assert.equal((api._test.provider.getParent(key as never) as unknown as NodeLike).prefix, 'a::');
+    const inner = inA.find((n) => n.prefix === 'a::::')!;
+    assert.equal((api._test.provider.getParent(inner as never) as unknown as NodeLike).prefix, 'a::');
+    assert.equal(await api._test.provider.reveal('a:::b'), true);
+    assert.equal(await api._test.provider.reveal('a::::c'), true);
+    // Dropped onto x::, the key keeps the name the tree shows (':b').
+    const controller = api._test.dragAndDrop as unknown as vscode.TreeDragAndDropController<unknown>;
+    const transfer = new vscode.DataTransfer();
+    await controller.handleDrag!([key], transfer, new vscode.CancellationTokenSource().token);
+    await controller.handleDrop!(top.find((n) => n.prefix === 'x::')!, transfer, new vscode.CancellationTokenSource().token);
+    assert.deepEqual((await registry.list()).keys, ['a::::c', 'x:::b', 'x::k']);
+  });
+
   it('filters by prefix into a flat list', async () => {
     await registry.storeMany([
       { key: 'f/a/1', value: '1' },

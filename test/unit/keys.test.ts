@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { childOf, compareKeys, leafName, parentOf, prefixEnd } from '../../src/registry/keys';
 import { SortedKeys } from '../../src/registry/sortedKeys';
+import { openRegistry } from '../../src/registry';
+import type { ChildItem } from '../../src/registry/types';
+import { rng } from '../support/random';
 
 const utf8Compare = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 const alphabet = ['a', 'b', '/', '~', '\u0080', 'é', '\u07ff', '\u0800', '中', '\ud7ff', '\ue000', '\ufffd', '\uffff', '😀', '\u{10000}', '\u{10ffff}'];
@@ -84,5 +87,98 @@ describe('SortedKeys', () => {
     assert.deepEqual([...set.from(mid, false)], sorted.slice(sorted.indexOf(mid) + 1));
     assert.equal(set.has(mid), true);
     assert.equal(set.has(mid + '\u0000'), false);
+  });
+});
+
+describe('keys: folders when separator occurrences overlap', () => {
+  // The split, defined once (src/registry/keys.ts): scanning from the start, each separator
+  // occurrence that begins at or after the end of the previous one closes a folder.
+  it('parentOf, leafName and childOf agree on the examples', () => {
+    assert.deepEqual(childOf('', '::', 'a:::b'), { kind: 'folder', key: 'a::' });
+    assert.deepEqual(childOf('a::', '::', 'a:::b'), { kind: 'key', key: 'a:::b' });
+    assert.equal(parentOf('a:::b', '::'), 'a::');
+    assert.equal(leafName('a:::b', '::'), ':b');
+    assert.equal(parentOf('a::::b', '::'), 'a::::');
+    assert.equal(parentOf('a::::', '::', true), 'a::');
+    assert.equal(leafName('a::::', '::', true), '');
+    assert.equal(parentOf('ababa', 'aba'), 'aba');
+    assert.equal(parentOf('aaa', 'aa'), 'aa');
+    assert.equal(parentOf('team/', '/'), 'team/', 'a key ending in the separator sits in the folder of the same name');
+  });
+
+  it('walking children from the top reaches every key along the path parentOf gives (random keys and separators)', async () => {
+    const seed = Number(process.env.NAUTILUS_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const next = rng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+    const separators = ['::', 'aa', 'aba', '/', ':', '//', 'a:a', 'aaa', '😀', '😀😀', ':😀:', 'ab'];
+    for (let round = 0; round < 60; round++) {
+      const sep = pick(separators);
+      const chars = [...new Set([...Array.from(sep), 'a', 'b', ':', 'x', '😀'])];
+      const keys = new Set<string>();
+      const n = 5 + Math.floor(next() * 40);
+      while (keys.size < n) {
+        keys.add(Array.from({ length: 1 + Math.floor(next() * 9) }, () => pick(chars)).join(''));
+      }
+      const where = `seed ${seed}, round ${round}, separator ${JSON.stringify(sep)}, keys ${JSON.stringify([...keys])}`;
+      const reg = await openRegistry({ backend: 'memory' });
+      try {
+        await reg.storeMany([...keys].map((key) => ({ key, value: '' })));
+        const limit = 1 + Math.floor(next() * 4);
+        const childrenOf = async (prefix: string): Promise<ChildItem[]> => {
+          const out: ChildItem[] = [];
+          let after: string | undefined;
+          do {
+            const page = await reg.children(prefix, sep, { after, limit });
+            out.push(...page.items);
+            after = page.next;
+          } while (after !== undefined);
+          return out;
+        };
+        // 1. Every item children(P) gives has P as its parent, and its leaf rebuilds it.
+        const reached = new Map<string, string>();
+        const folders = [''];
+        while (folders.length > 0) {
+          const p = folders.pop()!;
+          for (const item of await childrenOf(p)) {
+            const isFolder = item.kind === 'folder';
+            assert.equal(parentOf(item.key, sep, isFolder), p, `parentOf(${JSON.stringify(item.key)}, folder=${isFolder}) under ${JSON.stringify(p)}; ${where}`);
+            assert.equal(p + leafName(item.key, sep, isFolder) + (isFolder ? sep : ''), item.key, `leafName of ${JSON.stringify(item.key)}; ${where}`);
+            if (isFolder) {
+              assert.ok(item.key.length > p.length, `a folder lies below its parent; ${where}`);
+              folders.push(item.key);
+            } else {
+              assert.ok(!reached.has(item.key), `${JSON.stringify(item.key)} shown twice; ${where}`);
+              reached.set(item.key, p);
+            }
+          }
+        }
+        // 2. Every key is reached exactly once, in the folder parentOf names, along parentOf's chain.
+        assert.deepEqual([...reached.keys()].sort(), [...keys].sort(), where);
+        for (const key of keys) {
+          const chain: string[] = [];
+          for (let f = parentOf(key, sep); f !== ''; f = parentOf(f, sep, true)) {
+            chain.unshift(f);
+          }
+          assert.equal(reached.get(key), chain.length > 0 ? chain[chain.length - 1] : '', `${JSON.stringify(key)}; ${where}`);
+          let level = '';
+          for (const f of chain) {
+            assert.deepEqual(childOf(level, sep, key), { kind: 'folder', key: f }, `path of ${JSON.stringify(key)} at ${JSON.stringify(level)}; ${where}`);
+            level = f;
+          }
+          assert.deepEqual(childOf(level, sep, key), { kind: 'key', key }, `${JSON.stringify(key)} in ${JSON.stringify(level)}; ${where}`);
+          // 3. Moving into any folder (drag and drop: target + leaf) lands directly in that folder.
+          const target = pick(['', ...chain]);
+          assert.equal(parentOf(target + leafName(key, sep), sep), target, `${JSON.stringify(key)} moved to ${JSON.stringify(target)}; ${where}`);
+          if (chain.length > 0) {
+            const folder = chain[chain.length - 1];
+            const moved = target + leafName(folder, sep, true) + sep;
+            assert.equal(parentOf(moved, sep, true), target, `folder ${JSON.stringify(folder)} moved to ${JSON.stringify(target)}; ${where}`);
+            assert.deepEqual(childOf(target, sep, moved), { kind: 'folder', key: moved }, where);
+          }
+        }
+      } finally {
+        await reg.close();
+      }
+    }
   });
 });

@@ -600,9 +600,9 @@ class PostgresRegistry extends BaseRegistry {
 
   /** One recursive skip-scan query instead of the base class's round trip per seek. */
   protected override async childrenScan(prefix: string, separator: string, after: string | undefined, limit: number): Promise<ChildrenPage> {
-    const last = Array.from(separator).pop()!.codePointAt(0)!;
-    if (last === 0x10ffff) {
-      return super.childrenScan(prefix, separator, after, limit); // no successor character
+    const separatorEnd = prefixEnd(separator);
+    if (separatorEnd === undefined) {
+      return super.childrenScan(prefix, separator, after, limit); // only U+10FFFF: a folder has no end to seek to
     }
     const start = this.childrenStart(prefix, separator, after);
     if (start === undefined) {
@@ -610,8 +610,7 @@ class PostgresRegistry extends BaseRegistry {
     }
     const { from, inclusive } = start;
     const { bound, params } = prefixBound(prefix);
-    const successor = String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
-    const values: unknown[] = [from, prefix, separator, successor, limit + 1];
+    const values: unknown[] = [from, prefix, separator, separatorEnd, limit + 1];
     if (bound === 'end') {
       values.push(params[1]);
     }
@@ -770,6 +769,38 @@ class PostgresRegistry extends BaseRegistry {
 
 // ---- opening: validate, connect, find or create the table, install the trigger ---------------
 
+/**
+ * Why the registry refuses a database's encoding, or undefined when it is fine.
+ *
+ * The contract orders keys by UTF-8 bytes, and every range (prefixes, folders, pages) is computed
+ * in that order. COLLATE "C" compares bytes in the database's encoding: in UTF8 that is exactly
+ * UTF-8 byte order; in SQL_ASCII the bytes are the UTF-8 the registry wrote (PostgreSQL converts
+ * nothing), so order and ranges hold as well (the SQL never counts characters to build a bound).
+ * In any other encoding (EUC_JP, LATIN1, WIN1252, …) the byte order differs from Unicode order,
+ * and keys with characters the encoding lacks cannot be stored at all. A correct fallback would
+ * order by convert_to(key, 'UTF8'), which cannot be indexed without creating an IMMUTABLE wrapper
+ * function in the user's database, so every page would sort the table; and it would still refuse
+ * such keys. So the registry refuses these databases and says what to do instead.
+ */
+export function encodingProblem(database: string, serverEncoding: string, clientEncoding: string): string | undefined {
+  if (clientEncoding.toUpperCase() !== 'UTF8') {
+    return (
+      `The connection to PostgreSQL database "${database}" uses client_encoding ${clientEncoding}, but the registry reads and writes UTF-8. ` +
+      `Remove the client_encoding setting (options=-c client_encoding=… in the URL, ALTER ROLE … SET client_encoding, or a pooler's setting) so that it is UTF8.`
+    );
+  }
+  if (serverEncoding === 'UTF8' || serverEncoding === 'SQL_ASCII') {
+    return undefined;
+  }
+  return (
+    `PostgreSQL database "${database}" has encoding ${serverEncoding}; the registry needs a UTF8 database. ` +
+    `In ${serverEncoding}, COLLATE "C" orders keys by their ${serverEncoding} bytes, not in the UTF-8 byte order every backend uses, ` +
+    `so prefixes, folders and pages would select the wrong keys, and keys with characters ${serverEncoding} lacks could not be stored. ` +
+    `Nothing was changed in "${database}". Create a UTF8 database (CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0) and point url at it; ` +
+    `an existing database keeps its encoding, so move existing data over with pg_dump and pg_restore.`
+  );
+}
+
 interface ColumnInfo {
   attname: string;
   typ: string;
@@ -778,12 +809,24 @@ interface ColumnInfo {
 
 async function setupTable(c: PoolClient, schemaIn: string | undefined, table: string): Promise<SetupResult> {
   const notes: string[] = [];
-  const server = await c.query<{ v: string; schema: string | null; dbcoll: string | null; dbprov: string | null }>(
+  const server = await c.query<{ v: string; schema: string | null; dbcoll: string | null; dbprov: string | null; db: string; senc: string; cenc: string }>(
     `SELECT version() AS v, current_schema() AS schema,
-            d.datcollate AS dbcoll, to_jsonb(d) ->> 'datlocprovider' AS dbprov
+            d.datcollate AS dbcoll, to_jsonb(d) ->> 'datlocprovider' AS dbprov, d.datname::text AS db,
+            current_setting('server_encoding') AS senc, current_setting('client_encoding') AS cenc
        FROM pg_database d WHERE d.datname = current_database()`,
   );
   const info = server.rows[0];
+  // Before anything is created: a database the registry cannot serve correctly is left untouched.
+  const encoding = encodingProblem(info.db, info.senc, info.cenc);
+  if (encoding) {
+    throw new RegistryError('UNSUPPORTED', encoding);
+  }
+  if (info.senc === 'SQL_ASCII') {
+    notes.push(
+      `Database "${info.db}" has encoding SQL_ASCII: PostgreSQL keeps the UTF-8 the registry writes as plain bytes and checks nothing; ` +
+        'a key another client wrote in another encoding shows with U+FFFD in place of its bad bytes and cannot be opened.',
+    );
+  }
   const pglite = /PGlite/i.test(info.v);
   const schema = schemaIn ?? info.schema;
   if (!schema) {

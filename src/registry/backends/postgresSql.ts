@@ -340,10 +340,12 @@ export class Statements {
 
   /**
    * `children` in one round trip: a recursive skip-scan. Each step seeks (index, LIMIT 1) to the
-   * first live key after the previous item: after a folder, to the folder's end (the folder without
-   * its last character, then that character's successor $4); after a direct key, to the smallest
-   * text above it (key || chr(1): no text lies between, as U+0000 cannot be stored).
-   * $1 from, $2 prefix, $3 separator, $4 successor of the separator's last character, $5 limit
+   * first live key after the previous item: after a folder, to the folder's end (the key up to its
+   * separator, then $4 = prefixEnd(separator), computed in JavaScript: no character arithmetic in
+   * SQL, so the bound is right whether the server counts characters or, in SQL_ASCII, bytes);
+   * after a direct key, to the smallest text above it (key || chr(1): no text lies between, as
+   * U+0000 cannot be stored).
+   * $1 from, $2 prefix, $3 separator, $4 the end of the separator's range, $5 limit
    * (items), then $6 end (bound 'end') or nothing ('startsWith' re-uses $2, 'none' has no bound).
    */
   children(inclusive: boolean, bound: 'none' | 'end' | 'startsWith'): Stmt {
@@ -352,7 +354,7 @@ export class Statements {
       const pos = `strpos(substr(w.k, char_length($2::text) + 1), $3::text)`;
       const next =
         `CASE WHEN ${pos} > 0 ` +
-        `THEN left(w.k, char_length($2::text) + ${pos} - 1 + char_length($3::text) - 1) || $4::text ` +
+        `THEN left(w.k, char_length($2::text) + ${pos} - 1) || $4::text ` +
         `ELSE w.k || chr(1) END`;
       return (
         `WITH RECURSIVE w(k, n) AS (` +
