@@ -76,6 +76,39 @@ describe('a backend another extension registers', () => {
     assert.ok(api._test.logLines().some((l) => l.includes('[jsonfile]') && l.includes('Opening the JSON file')), 'the backend logs through the extension');
   });
 
+  it('secret fields: asked apart, kept in secret storage, handed to open(), moved on rename, forgotten on remove', async () => {
+    const api = await getApi();
+    const seen: (string | undefined)[] = [];
+    const withToken = api.registerBackend({
+      ...jsonFileBackend(core),
+      id: 'jsonfile-token',
+      label: 'JSON file with a token',
+      configSchema: { properties: { file: { title: 'File', type: 'string', required: true }, token: { title: 'Token', secret: true } } },
+      open: async (config, context) => {
+        seen.push(await context.secrets.get('token'));
+        return openJsonFileRegistry(core, String(config.file));
+      },
+    });
+    try {
+      const tokenFile = path.join(folder, 'token.json');
+      assert.equal(
+        await vscode.commands.executeCommand('nautilusRegistry.addConnection', { name: 'tok', backend: 'jsonfile-token', file: tokenFile, secrets: { token: 's3cr3t-token' } }),
+        'tok',
+      );
+      await api.getRegistry('tok');
+      assert.equal(seen.at(-1), 's3cr3t-token');
+      assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('nautilusRegistry').get('connections')).includes('s3cr3t-token'), 'not in settings');
+      assert.equal(await vscode.commands.executeCommand('nautilusRegistry.renameConnection', { registry: 'tok', to: 'tok2' }), 'tok2');
+      await api.getRegistry('tok2');
+      assert.equal(seen.at(-1), 's3cr3t-token', 'the secret moved with the name');
+      assert.equal(await api._test.passwords.getConnection('tok.token'), undefined);
+      assert.equal(await vscode.commands.executeCommand('nautilusRegistry.removeConnection', { registry: 'tok2' }), true);
+      assert.equal(await api._test.passwords.getConnection('tok2.token'), undefined, 'removing the connection forgets its secrets');
+    } finally {
+      withToken.dispose();
+    }
+  });
+
   it('without the extension that adds it, the connection says so under its root; registering again brings it back', async () => {
     const api = await getApi();
     registration!.dispose();

@@ -256,7 +256,15 @@ async function saveEntry(
   }
   const { passwords, service } = env;
   if (previous !== undefined && previous !== entry.name) {
-    await passwords.renameConnection(previous, entry.name);
+    const from = secretKeys(env, entry.backend, previous);
+    const to = secretKeys(env, entry.backend, entry.name);
+    for (let i = 0; i < from.length; i++) {
+      if (from[i] === previous) {
+        await passwords.renameConnection(previous, entry.name);
+      } else {
+        await passwords.renameConnection(from[i], to[i]);
+      }
+    }
   }
   if (password !== undefined && password !== '') {
     await passwords.setConnection(entry.name, password);
@@ -274,6 +282,14 @@ async function saveEntry(
   }
   service.syncConnections();
   return service.find(entry.name);
+}
+
+/** The secret-storage entries of a connection: its password, and each secret field of a contributed backend. */
+function secretKeys(env: CommandEnv, backend: string, name: string): string[] {
+  const fields = Object.entries(env.service.catalog.get(backend)?.configSchema?.properties ?? {})
+    .filter(([field, schema]) => schema.secret && field !== 'password')
+    .map(([field]) => `${name}.${field}`);
+  return [name, ...fields];
 }
 
 /** Opens a registry with progress on the view; false (and the root shows why) when it cannot be opened. */
@@ -419,9 +435,11 @@ async function removeConnection(inv: Invocation): Promise<boolean | undefined> {
       return undefined;
     }
   }
-  found.list.splice(found.index, 1);
+  const [removed] = found.list.splice(found.index, 1);
   await writeList(found.target, found.list);
-  await inv.env.passwords.deleteConnection(managed.name);
+  for (const key of secretKeys(inv.env, String(removed?.backend ?? managed.status.backend), managed.name)) {
+    await inv.env.passwords.deleteConnection(key);
+  }
   inv.env.service.syncConnections();
   return true;
 }
