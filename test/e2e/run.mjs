@@ -14,6 +14,8 @@
 //     shared keys under its root; an outside change shows up by itself
 //   8 drag the workspace's folder team/ onto the PostgreSQL root (Copy here, Skip existing); the rows
 //     are in the table (psql); change one there; Compare with… shows the difference and its diff editor
+//   9 Add Connection… (backend, name) adds a memory scratchpad as a third root; Remove Connection
+//     (context menu, confirmed) takes it away again
 //
 // Prints one line per step and `UI e2e suite: N passed, N failed`; exits non-zero on a failure.
 // Usage: node test/e2e/run.mjs [--keep] [--update-screenshots]   VERBOSE=1 for the page's console
@@ -398,6 +400,32 @@ async function main() {
       await diffRow.click();
       await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 20_000 });
       await wb.poll(async () => (await page.locator('.monaco-diff-editor').first().innerText()).includes('v3'), { what: 'the diff editor showing both values' });
+    }],
+    ['add-remove-connection', 'Add Connection… adds a memory scratchpad as a third root; Remove Connection takes it away', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.runCommand(C('closeComparison')).catch(() => {});
+      await wb.runCommand(C('addConnection'));
+      await wb.pickItem('Memory', /backend/i);
+      await wb.answer('scratch', { expect: /name/i });
+      await wb.waitQuickInputClosed(20_000);
+      const root = wb.sidebar.locator('.monaco-list-row[aria-label^="Registry scratch"]').first();
+      await root.waitFor({ timeout: 20_000 });
+      const roots = (await wb.rowLabels()).filter((l) => l.startsWith('Registry '));
+      log(`roots: ${JSON.stringify(roots)}`);
+      if (roots.length !== 3 || !/Memory/.test(roots[2])) {
+        throw new Error(`expected three roots, the last a memory scratchpad: ${JSON.stringify(roots)}`);
+      }
+      const settings = path.join(workspace, '.vscode', 'settings.json');
+      const saved = readFileSync(settings, 'utf8');
+      if (!/"name": "scratch"/.test(saved) || !/"backend": "memory"/.test(saved)) {
+        throw new Error(`the connection is not in ${settings}: ${saved}`);
+      }
+      await wb.shot(path.join(shotsDir, '09a-three-roots.png'));
+      await wb.contextMenu(roots[2], manifest.title(C('removeConnection')) ?? 'Remove Connection');
+      const dialog = wb.dialog();
+      await dialog.waitFor({ timeout: 10_000 });
+      await wb.dialogConfirmButton().click();
+      await wb.poll(async () => (await root.count()) === 0, { what: 'the scratch root to go away' });
     }],
   ];
 

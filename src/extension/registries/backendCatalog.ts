@@ -38,7 +38,7 @@ export const BUILTIN_BACKENDS: readonly { id: string; label: string }[] = [
   { id: 'postgres', label: 'PostgreSQL' },
   { id: 'redis', label: 'Redis' },
   { id: 'sqlite', label: 'SQLite file' },
-  { id: 'memory', label: 'Memory (scratchpad)' },
+  { id: 'memory', label: 'Memory' },
 ];
 
 /** The backends connections can use: the built-in ones and those other extensions registered. */
