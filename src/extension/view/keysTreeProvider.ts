@@ -602,8 +602,10 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (s.state === 'failed') {
       parts.push(vscode.l10n.t('Could not open the {0} registry: {1}', s.backend, s.error ?? ''));
     }
-    if (s.readOnly) {
-      parts.push(vscode.l10n.t('Read-only: another VS Code window holds the registry file.'));
+    // A read-only registry says why in its notes (another window holds the file, or the disk is
+    // full); a generic line here would name the wrong cause for the second.
+    if (s.readOnly && !s.notes.some((n) => n.startsWith('Read-only'))) {
+      parts.push(vscode.l10n.t('Read-only.'));
     }
     parts.push(...s.notes);
     if (this.service.hiddenByTrust > 0) {
