@@ -2,6 +2,8 @@
 //   dist/registry.js  - the registry core (public entry for the extension, other extensions and scripts)
 //   dist/extension.js - the VS Code extension; it loads the core from ./registry.js at run time,
 //                       so there is one copy of the core and one RegistryError class.
+//   dist/conformance.js - the conformance suite our backends pass (test/conformance/suite.ts, built
+//                       in place), for authors of backends other extensions add; runs under mocha.
 // sql-wasm.wasm is copied next to them. --production minifies and drops source maps; --watch rebuilds.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -86,9 +88,41 @@ if (existsSync(extensionEntry)) {
   });
 }
 
+const conformanceEntry = path.join(root, 'test', 'conformance', 'suite.ts');
+if (existsSync(conformanceEntry)) {
+  // mocha's describe/it are the runner's globals; node:assert is Node's.
+  builds.push({ ...common, entryPoints: { conformance: conformanceEntry }, outdir: path.join(root, 'dist'), external: [...common.external, 'mocha'] });
+}
+
 mkdirSync(path.join(root, 'dist'), { recursive: true });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(root, 'dist', 'sql-wasm.wasm'));
 // Types of the public entry: `npm run compile` emits the core's declarations into dist/types.
+writeFileSync(
+  path.join(root, 'dist', 'conformance.d.ts'),
+  `// Types of dist/conformance.js: the conformance suite for a RegistryStorage (see README, "Write a backend").
+import type { RegistryErrorCode, RegistryStorage } from './registry';
+export interface ConformanceHarness {
+  /** A fresh, empty registry; every test gets its own. */
+  open(options?: { maxValueBytes?: number }): Promise<RegistryStorage>;
+  /** A second client on the same data (for external change events), when the backend has one. */
+  openPeer?(registry: RegistryStorage): Promise<RegistryStorage>;
+  /** After each test (the test's registries are already closed). */
+  cleanup?(): Promise<void>;
+  /** Random operations in the model-based test; default 3000. */
+  modelOps?: number;
+}
+export interface ConformanceOptions {
+  /** When set, the whole suite is skipped and the reason printed. */
+  skip?: string;
+  /** false: no time to live; the suite then checks that ttlMs and setTtl are refused with UNSUPPORTED. */
+  ttl?: boolean;
+}
+/** Declares the suite with mocha's describe/it (call it at the top level of a mocha test file). */
+export declare function describeConformance(name: string, harness: ConformanceHarness, options?: ConformanceOptions): void;
+/** Asserts that a call rejects with a RegistryError of this code (and a message that says what is wrong). */
+export declare function expectCode(p: Promise<unknown> | (() => unknown), code: RegistryErrorCode, messagePart?: RegExp): Promise<Error>;
+`,
+);
 writeFileSync(path.join(root, 'dist', 'registry.d.ts'), "// Types of dist/registry.js (declarations emitted by npm run compile).\nexport * from './types/index';\n");
 
 if (watch) {

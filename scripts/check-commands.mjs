@@ -18,7 +18,7 @@ function files(dir) {
 }
 
 // Command ids live in settings.ts (`Commands = { store: 'nautilusRegistry.store', ... }`) and are
-// registered through `register(Commands.x, ...)` in commands.ts.
+// registered through `command(Commands.x, ...)` units in src/extension/commands/.
 const sources = files(path.join(root, 'src', 'extension'));
 const text = Object.fromEntries(sources.map((f) => [f, readFileSync(f, 'utf8')]));
 const constants = new Map();
@@ -32,7 +32,7 @@ for (const src of Object.values(text)) {
 }
 const registered = new Set();
 for (const src of Object.values(text)) {
-  for (const m of src.matchAll(/(?:register|registerCommand)\(\s*Commands\.(\w+)/g)) {
+  for (const m of src.matchAll(/(?:register|registerCommand|command)\(\s*Commands\.(\w+)/g)) {
     if (!constants.has(m[1])) {
       console.error(`check-commands: Commands.${m[1]} is registered but not defined in the Commands constants.`);
       process.exitCode = 1;

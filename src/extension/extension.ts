@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { RegistryStorage } from '../registry';
 import { registerCommands } from './commands';
+import type { BackendContribution } from './registries/backendCatalog';
+import { RecentRegistries } from './ui/prompts';
 import { disposeLog, getChannel, logger, recentLogLines } from './log';
 import { RegistryService } from './registryService';
 import { PasswordStore } from './secrets';
@@ -8,18 +10,32 @@ import { ContextKey, FS_SCHEME, KEYS_VIEW_ID } from './settings';
 import { RegistryStatusBar } from './statusBar';
 import { ValueFileSystemProvider, applyLanguage } from './valueFileSystem';
 import { KeysDragAndDrop } from './view/dragAndDrop';
+import { COMPARE_VIEW_ID, CompareTreeProvider } from './view/compareTreeProvider';
 import { KeysTreeProvider } from './view/keysTreeProvider';
 import { KeyNode } from './view/treeNodes';
 import type { TreeNode } from './view/treeNodes';
 
 /** What other extensions get from `vscode.extensions.getExtension('nautilus.nautilus-registry').activate()`. */
 export interface NautilusRegistryApi {
-  /** The open registry, or undefined before it was first needed, while switching, or when it failed to open. */
+  /** The workspace registry, or undefined before it was first needed, while reopening, or when it failed to open. */
   readonly registry: RegistryStorage | undefined;
-  /** The registry for the current settings, opened if needed; rejects with a RegistryError when it cannot be. */
-  getRegistry(): Promise<RegistryStorage>;
-  /** Fires when the registry is opened, switched (settings changed) or closed (undefined). */
+  /**
+   * A registry, opened if needed: the workspace registry without a name, else the connection of that
+   * name. Rejects with a RegistryError when there is none or it cannot be opened.
+   */
+  getRegistry(name?: string): Promise<RegistryStorage>;
+  /** The names of the registries shown, in order ('workspace' first). */
+  readonly registryNames: readonly string[];
+  /** Fires when the workspace registry is opened, reopened or closed (undefined). */
   readonly onDidChangeRegistry: vscode.Event<RegistryStorage | undefined>;
+  /** Fires when connections are added, removed, renamed or reordered. */
+  readonly onDidChangeRegistries: vscode.Event<void>;
+  /**
+   * Adds a backend: it appears in Add Connection… with the fields of its configSchema; a connection
+   * `{ "name": …, "backend": id, …fields }` opens with `open(fields, { secrets, log, name })`.
+   * Test it with the conformance suite shipped as dist/conformance.js. Dispose to remove it.
+   */
+  registerBackend(backend: BackendContribution): vscode.Disposable;
   /** Internals for the extension's own tests; not a stable API. */
   readonly _test: {
     service: RegistryService;
@@ -29,6 +45,7 @@ export interface NautilusRegistryApi {
     passwords: PasswordStore;
     fileSystem: ValueFileSystemProvider;
     dragAndDrop: KeysDragAndDrop;
+    compare: CompareTreeProvider;
     /** The last lines of the log, as written (redacted). */
     logLines(): readonly string[];
     /** The extension's log folder (the LogOutputChannel's file is below it). */
@@ -59,7 +76,10 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
   });
   provider.attach(view);
   const fs = new ValueFileSystemProvider(service, () => provider.separator);
-  const statusBar = new RegistryStatusBar(service);
+  const statusBar = new RegistryStatusBar(service, view);
+  if (service.isTrusted() === false) {
+    log.info('Restricted Mode: only the workspace registry is shown.');
+  }
 
   context.subscriptions.push(
     { dispose: () => void service.dispose() },
@@ -74,7 +94,11 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
       vscode.commands.executeCommand('setContext', ContextKey.selectionIsKey, e.selection.length > 0 && e.selection.every((n) => n instanceof KeyNode)),
     ),
   );
-  registerCommands(context, { service, provider, view, passwords });
+  const compare = new CompareTreeProvider();
+  context.subscriptions.push(compare, vscode.window.createTreeView(COMPARE_VIEW_ID, { treeDataProvider: compare, showCollapseAll: false }));
+  const env = { context, service, provider, view, passwords, compare, recent: new RecentRegistries(context.workspaceState) };
+  registerCommands(env);
+  dragAndDrop.env = env;
 
   log.info(`Activated in ${Date.now() - started} ms (the registry opens when first needed).`);
 
@@ -82,9 +106,20 @@ export function activate(context: vscode.ExtensionContext): NautilusRegistryApi 
     get registry() {
       return service.current;
     },
-    getRegistry: () => service.ensureCurrent(),
+    getRegistry: (name?: string) => (name === undefined ? service.ensureCurrent() : Promise.resolve().then(() => service.get(name).ensureCurrent())),
+    get registryNames() {
+      return service.registries.map((r) => r.name);
+    },
     onDidChangeRegistry: service.onDidChangeRegistry,
-    _test: { service, provider, view, statusBar, passwords, fileSystem: fs, dragAndDrop, logLines: recentLogLines, logUri: context.logUri },
+    onDidChangeRegistries: service.onDidChangeRegistries,
+    registerBackend: (backend: BackendContribution) => {
+      const registration = service.catalog.register(backend);
+      log.info(`Another extension registered the backend "${backend.id}" (${backend.label}).`);
+      const d = new vscode.Disposable(() => registration.dispose());
+      context.subscriptions.push(d);
+      return d;
+    },
+    _test: { service, provider, view, statusBar, passwords, fileSystem: fs, dragAndDrop, compare, logLines: recentLogLines, logUri: context.logUri },
   };
 }
 

@@ -5,7 +5,7 @@
  * extension's own folder the same way.
  */
 import * as vscode from 'vscode';
-import { webFileSystem } from '../registry';
+import { RegistryError, webFileSystem } from '../registry';
 import type { SqliteConfig } from '../registry';
 import { workspaceFiles } from './workspaceFiles';
 
@@ -27,5 +27,16 @@ export function serverBackendUnavailable(label: string): string | undefined {
   return vscode.l10n.t(
     '{0} needs a network connection that a browser cannot open: use VS Code Desktop or a Remote window to connect to it. Here the registry keeps its keys in SQLite or in memory.',
     label,
+  );
+}
+
+/** A sqlite connection to a file of the user's: a browser has no local files to open. */
+export async function sqliteFileConnection(_context: vscode.ExtensionContext, file: string): Promise<Pick<SqliteConfig, 'file' | 'wasmPath' | 'fileSystem' | 'wasmBinary'>> {
+  throw new RegistryError(
+    'UNSUPPORTED',
+    vscode.l10n.t(
+      'A SQLite file connection ({0}) needs VS Code Desktop or a Remote window: a browser has no local files. The workspace registry works here.',
+      file,
+    ),
   );
 }

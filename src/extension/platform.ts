@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { RegistryError } from '../registry';
 import type { SqliteConfig } from '../registry';
 
 /** True in the web worker extension host (VS Code for the Web), where only memory and SQLite work. */
@@ -24,4 +25,25 @@ export async function sqliteLocation(context: vscode.ExtensionContext, dir: vsco
 /** Why a server backend (PostgreSQL, Redis) cannot be used here, or undefined when it can. */
 export function serverBackendUnavailable(_label: string): string | undefined {
   return undefined;
+}
+
+/** Resolves a sqlite connection's file: absolute as written, `${workspaceFolder}` expanded, relative to the first workspace folder. */
+export function resolveSqliteFile(file: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  let f = file.replace(/\$\{workspaceFolder\}/g, folder?.fsPath ?? '');
+  if (f.startsWith('~/') && process.env.HOME) {
+    f = path.join(process.env.HOME, f.slice(2));
+  }
+  if (!path.isAbsolute(f)) {
+    if (!folder || folder.scheme !== 'file') {
+      throw new RegistryError('INVALID_CONFIG', vscode.l10n.t('The file {0} is relative, and no local folder is open to resolve it against.', file));
+    }
+    f = path.join(folder.fsPath, f);
+  }
+  return f;
+}
+
+/** A sqlite connection to a file of the user's (nautilusRegistry.connections): its path resolved, and the engine. */
+export async function sqliteFileConnection(context: vscode.ExtensionContext, file: string): Promise<Pick<SqliteConfig, 'file' | 'wasmPath' | 'fileSystem' | 'wasmBinary'>> {
+  return { file: resolveSqliteFile(file), wasmPath: path.join(context.extensionPath, 'dist', 'sql-wasm.wasm') };
 }

@@ -1,440 +1,313 @@
 import * as vscode from 'vscode';
-import { openRegistry, RegistryError, redactUrl } from '../registry';
-import type { RegistryChange, RegistryConfig, RegistryLogger, RegistryStorage } from '../registry';
-import { errorMessage, logger } from './log';
-import { sqliteLocation } from './platform';
+import type { RegistryChange, RegistryStorage } from '../registry';
+import { RegistryError } from '../registry';
+import { logger } from './log';
+import { BackendCatalog } from './registries/backendCatalog';
+import { ConnectionSource } from './registries/connectionSource';
+import type { ConnectionEntry } from './registries/connections';
+import { parseConnections } from './registries/connections';
+import type { BuiltConfig, RegistrySource, ServiceStatus } from './registries/managedRegistry';
+import { ManagedRegistry } from './registries/managedRegistry';
+import { migrateLegacySettings } from './registries/migration';
+import { WorkspaceSource } from './registries/workspaceSource';
 import type { PasswordStore, ServerBackend } from './secrets';
-import { splitPassword } from './secrets';
-import type { BackendSetting } from './settings';
-import { BACKEND_SETTINGS, CONNECTION_SETTINGS, connectionSettingsOf, ContextKey, Defaults, SECTION, Setting, SQLITE_FILE_NAME } from './settings';
+import { CONNECTION_SETTINGS, SECTION, Setting, WORKSPACE_REGISTRY } from './settings';
 
 const log = logger('registry');
 
+export type { ConnectionState, ServiceStatus } from './registries/managedRegistry';
+export { showErrorWithLog } from './registries/managedRegistry';
+
+export { WORKSPACE_REGISTRY };
+
+/** A change of one of the registries, tagged with which. */
+export interface NamedChange {
+  registry: ManagedRegistry;
+  change: RegistryChange;
+}
+
 /**
- * - idle: nothing opened yet (the registry opens on first need: the view is shown or a command runs)
- * - connecting, connected
- * - failed: the configured backend could not be opened
- * - lost: it was open, then an operation reported the server unavailable
+ * Owns every registry the extension shows, each a ManagedRegistry with its own lifecycle and state.
+ * The workspace registry is always there. The members without a name (`current`, `status`,
+ * `getRegistry`, `onDidChangeData`, …) are the workspace registry's, so today's callers keep working.
  */
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'failed' | 'lost';
-
-export interface ServiceStatus {
-  state: ConnectionState;
-  /** The backend the settings ask for. */
-  requested: BackendSetting;
-  /** The backend in use (differs from `requested` in Restricted Mode or after a fallback). */
-  backend: BackendSetting;
-  /** Where the data lives, for display; never a password. */
-  location?: string;
-  readOnly: boolean;
-  /** Why it failed or was lost (redacted). */
-  error?: string;
-  /** Things the user should know: Restricted Mode, global storage, fallbacks, backend notes. */
-  notes: string[];
-}
-
-interface BuiltConfig {
-  config: RegistryConfig;
-  requested: BackendSetting;
-  effective: BackendSetting;
-  notes: string[];
-}
-
-/** Owns the active RegistryStorage: builds its config from settings and secrets, opens it lazily, switches it live. */
 export class RegistryService implements vscode.Disposable {
-  private registry: RegistryStorage | undefined;
-  private opening: Promise<RegistryStorage> | undefined;
-  private generation = 0;
-  private registrySubscription: { dispose(): void } | undefined;
   private trustOverride: boolean | undefined;
-  private warnedFallback = new Set<string>();
-  /** The settings the current (or opening) registry was built from; a change reopens it. */
-  private openedSignature: string | undefined;
+  private readonly entries = new Map<string, ManagedRegistry>();
+  private readonly entryDisposables = new Map<string, vscode.Disposable[]>();
   private readonly disposables: vscode.Disposable[] = [];
-  /** While a server backend is open: watches describe().state, so a dropped connection shows without waiting for a failed call. */
-  private healthTimer: ReturnType<typeof setInterval> | undefined;
+  /** The workspace's own registry. */
+  readonly workspace: ManagedRegistry;
 
   private readonly _onDidChangeRegistry = new vscode.EventEmitter<RegistryStorage | undefined>();
-  /** Fires when the active registry is opened, switched or closed. */
+  /** Fires when the workspace registry is opened, switched or closed. */
   readonly onDidChangeRegistry = this._onDidChangeRegistry.event;
   private readonly _onDidChangeStatus = new vscode.EventEmitter<ServiceStatus>();
+  /** Status changes of the workspace registry. */
   readonly onDidChangeStatus = this._onDidChangeStatus.event;
   private readonly _onDidChangeData = new vscode.EventEmitter<RegistryChange>();
-  /** Every change of the active registry, from any source. */
+  /** Every change of the workspace registry, from any source. */
   readonly onDidChangeData = this._onDidChangeData.event;
 
-  private _status: ServiceStatus;
+  private readonly _onDidChangeAnyData = new vscode.EventEmitter<NamedChange>();
+  /** Every change of any registry, tagged with the registry. */
+  readonly onDidChangeAnyData = this._onDidChangeAnyData.event;
+  private readonly _onDidChangeAnyStatus = new vscode.EventEmitter<ManagedRegistry>();
+  /** A registry's state changed (connecting, connected, failed, lost, idle). */
+  readonly onDidChangeAnyStatus = this._onDidChangeAnyStatus.event;
+  private readonly _onDidChangeAnyRegistry = new vscode.EventEmitter<ManagedRegistry>();
+  /** A registry was opened, reopened or closed. */
+  readonly onDidChangeAnyRegistry = this._onDidChangeAnyRegistry.event;
+  private readonly _onDidChangeRegistries = new vscode.EventEmitter<void>();
+  /** Registries were added, removed or reordered. */
+  readonly onDidChangeRegistries = this._onDidChangeRegistries.event;
+
+  /** The backends connections can use: built in, and those other extensions registered. */
+  readonly catalog = new BackendCatalog();
+  /** Connection entries that could not be used, and why. */
+  connectionProblems: string[] = [];
+  /** How many connections Restricted Mode hides (0 when trusted). */
+  hiddenByTrust = 0;
+  /** What the last settings migration did (for the message and tests). */
+  migrated: string[] = [];
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
-    private readonly passwords: PasswordStore,
+    readonly context: vscode.ExtensionContext,
+    readonly passwords: PasswordStore,
   ) {
-    const requested = this.requestedBackend();
-    this._status = { state: 'idle', requested, backend: this.effectiveBackend(requested), readOnly: false, notes: [] };
+    this.workspace = this.add(WORKSPACE_REGISTRY, new WorkspaceSource(context));
     this.disposables.push(
       this._onDidChangeRegistry,
       this._onDidChangeStatus,
       this._onDidChangeData,
+      this._onDidChangeAnyData,
+      this._onDidChangeAnyStatus,
+      this._onDidChangeAnyRegistry,
+      this._onDidChangeRegistries,
+      this.workspace.onDidChangeRegistry((r) => this._onDidChangeRegistry.fire(r)),
+      this.workspace.onDidChangeStatus((s) => this._onDidChangeStatus.fire(s)),
+      this.workspace.onDidChangeData((c) => this._onDidChangeData.fire(c)),
       vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.${Setting.connections}`)) {
+          this.syncConnections();
+        }
+        if (e.affectsConfiguration(`${SECTION}.${Setting.backend}`)) {
+          void this.migrate();
+        }
         if (CONNECTION_SETTINGS.some((s) => e.affectsConfiguration(`${SECTION}.${s}`))) {
-          void this.settingsChanged('settings changed');
+          void this.allSourcesChanged('settings changed');
         }
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.settingsChanged('workspace trusted')),
-      passwords.onDidChange(() => {
-        if (this._status.backend === 'postgres' || this._status.backend === 'redis') {
-          void this.settingsChanged('saved password changed');
-        }
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        void this.migrate();
+        this.syncConnections();
+        void this.allSourcesChanged('workspace trusted');
       }),
+      passwords.onDidChange(() => void this.allSourcesChanged('saved password changed')),
+      { dispose: this.catalog.onDidChange(() => void this.allSourcesChanged('backends from other extensions changed')).dispose },
     );
-    void this.publishContext();
+    this.syncConnections();
+    void this.migrate();
   }
 
+  /**
+   * Moves the old single-backend settings into a connection (trusted workspaces only: an untrusted one
+   * must not have its settings rewritten). Runs at activation and when `backend` is set again.
+   */
+  async migrate(): Promise<string[]> {
+    if (!this.isTrusted() || vscode.workspace.getConfiguration(SECTION).inspect(Setting.backend) === undefined) {
+      return [];
+    }
+    const i = vscode.workspace.getConfiguration(SECTION).inspect(Setting.backend);
+    if (i?.globalValue === undefined && i?.workspaceValue === undefined) {
+      return [];
+    }
+    try {
+      const done = await migrateLegacySettings(this.passwords);
+      this.migrated.push(...done);
+      if (done.length > 0) {
+        void vscode.window.showInformationMessage(done.join(' '));
+      }
+      return done;
+    } catch (err) {
+      log.error('Could not move the old backend settings into a connection', err);
+      return [];
+    }
+  }
+
+  /** Reads `nautilusRegistry.connections` and adds, updates, reorders and removes registries to match. */
+  syncConnections(): void {
+    const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>(Setting.connections);
+    const parsed = parseConnections(raw);
+    this.connectionProblems = parsed.problems;
+    for (const p of parsed.problems) {
+      log.warn(p);
+    }
+    const trusted = this.isTrusted();
+    this.hiddenByTrust = trusted ? 0 : parsed.connections.length;
+    const wanted: ConnectionEntry[] = trusted ? parsed.connections : [];
+    const wantedNames = new Set(wanted.map((c) => c.name));
+    let changed = false;
+    for (const [name, entry] of [...this.entries]) {
+      if (entry !== this.workspace && !wantedNames.has(name)) {
+        this.remove(name);
+        changed = true;
+      }
+    }
+    for (const c of wanted) {
+      const existing = this.entries.get(c.name);
+      const source = new ConnectionSource(c, this.context, this.passwords, this.catalog);
+      if (!existing) {
+        this.add(c.name, source);
+        changed = true;
+      } else if (JSON.stringify((this.sources.get(c.name) as ConnectionSource | undefined)?.entry) !== JSON.stringify(c)) {
+        this.sources.set(c.name, source);
+        void existing.setSource(source);
+        changed = true;
+      }
+    }
+    // Display order: the workspace registry, then the connections as listed.
+    const order = [WORKSPACE_REGISTRY, ...wanted.map((c) => c.name)];
+    const current = [...this.entries.keys()];
+    if (order.join('\u0000') !== current.join('\u0000')) {
+      const byName = new Map(this.entries);
+      this.entries.clear();
+      for (const n of order) {
+        this.entries.set(n, byName.get(n)!);
+      }
+      changed = true;
+    }
+    if (changed) {
+      this._onDidChangeRegistries.fire();
+    }
+  }
+
+  private remove(name: string): void {
+    const entry = this.entries.get(name);
+    this.entries.delete(name);
+    this.sources.delete(name);
+    this.entryDisposables.get(name)?.forEach((d) => d.dispose());
+    this.entryDisposables.delete(name);
+    void entry?.dispose();
+  }
+
+  /** The connection entry a registry was made from (undefined for the workspace registry). */
+  connectionOf(name: string): ConnectionEntry | undefined {
+    return (this.sources.get(name) as ConnectionSource | undefined)?.entry;
+  }
+
+  private readonly sources = new Map<string, RegistrySource>();
+
+  /** Adds a registry (kept in the order added). */
+  private add(name: string, source: RegistrySource): ManagedRegistry {
+    const entry = new ManagedRegistry(name, source);
+    this.sources.set(name, source);
+    this.entries.set(name, entry);
+    this.entryDisposables.set(name, [
+      entry.onDidChangeData((change) => this._onDidChangeAnyData.fire({ registry: entry, change })),
+      entry.onDidChangeStatus(() => this._onDidChangeAnyStatus.fire(entry)),
+      entry.onDidChangeRegistry(() => this._onDidChangeAnyRegistry.fire(entry)),
+    ]);
+    return entry;
+  }
+
+  /** Every registry, in display order (the workspace registry first). */
+  get registries(): readonly ManagedRegistry[] {
+    return [...this.entries.values()];
+  }
+
+  /** A registry by name; undefined when there is none. */
+  find(name: string): ManagedRegistry | undefined {
+    // Names are unique regardless of case, and a URI's authority may come back lower-cased.
+    return this.entries.get(name) ?? [...this.entries.values()].find((r) => r.name.toLowerCase() === name.toLowerCase());
+  }
+
+  /** A registry by name, or a RegistryError that lists the names there are. */
+  get(name: string | undefined): ManagedRegistry {
+    if (name === undefined) {
+      return this.workspace;
+    }
+    const entry = this.find(name);
+    if (!entry) {
+      throw new RegistryError(
+        'NOT_FOUND',
+        vscode.l10n.t('There is no registry named "{0}". Registries: {1}.', name, this.registries.map((r) => r.name).join(', ')),
+      );
+    }
+    return entry;
+  }
+
+  // ---- the workspace registry (what callers without a registry name get) -----------------------
   get current(): RegistryStorage | undefined {
-    return this.registry;
+    return this.workspace.current;
   }
 
   get status(): ServiceStatus {
-    return this._status;
+    return this.workspace.status;
   }
 
+  getRegistry(): Promise<RegistryStorage> {
+    return this.workspace.getRegistry();
+  }
+
+  ensureCurrent(): Promise<RegistryStorage> {
+    return this.workspace.ensureCurrent();
+  }
+
+  reconnect(): Promise<RegistryStorage> {
+    return this.workspace.reconnect();
+  }
+
+  reportError(err: unknown, registry?: RegistryStorage): void {
+    for (const r of this.entries.values()) {
+      if (registry === undefined ? r === this.workspace : r.current === registry) {
+        r.reportError(err, registry);
+      }
+    }
+  }
+
+  reportHealthy(registry: RegistryStorage | undefined): void {
+    for (const r of this.entries.values()) {
+      r.reportHealthy(registry);
+    }
+  }
+
+  buildConfig(): Promise<BuiltConfig> {
+    return this.workspace.buildConfig();
+  }
+
+  // ---- trust -----------------------------------------------------------------------------------
   isTrusted(): boolean {
     return this.trustOverride ?? vscode.workspace.isTrusted;
   }
 
-  /** For tests: pretend the workspace is (un)trusted; undefined restores the real state. Reopens when open. */
+  /** For tests: pretend the workspace is (un)trusted; undefined restores the real state. Reopens what is open. */
   async setTrustOverride(trusted: boolean | undefined): Promise<void> {
     this.trustOverride = trusted;
-    await this.settingsChanged('trust override', true);
+    this.syncConnections();
+    await this.workspace.sourceChanged('trust override', true);
   }
 
-  /** The active registry, opened on first use. Rejects with a RegistryError when it cannot be opened. */
-  getRegistry(): Promise<RegistryStorage> {
-    if (this.registry) {
-      return Promise.resolve(this.registry);
-    }
-    if (!this.opening) {
-      const opening = this.open(++this.generation);
-      this.opening = opening;
-      void opening.then(
-        () => this.opening === opening && (this.opening = undefined),
-        () => this.opening === opening && (this.opening = undefined),
-      );
-    }
-    return this.opening;
-  }
-
-  /** Closes the active registry and opens it again from the current settings. */
-  async reconnect(): Promise<RegistryStorage> {
-    await this.closeCurrent();
-    return this.getRegistry();
-  }
-
-  /** Called by views and commands when an operation failed: a server that went away becomes `lost`. */
-  reportError(err: unknown, registry: RegistryStorage | undefined = this.registry): void {
-    if (!registry || registry !== this.registry) {
-      return;
-    }
-    if (RegistryError.is(err, 'UNAVAILABLE') && this._status.state === 'connected') {
-      log.error('Lost the connection', err);
-      this.setStatus({ ...this._status, state: 'lost', error: errorMessage(err) });
-    }
-  }
-
-  /** Called when an operation succeeded: a lost connection has come back by itself. */
-  reportHealthy(registry: RegistryStorage | undefined): void {
-    if (registry && registry === this.registry && this._status.state === 'lost') {
-      log.info('The connection is back.');
-      this.setStatus({ ...this._status, state: 'connected', error: undefined });
-    }
-  }
-
-  /** What the registry config depends on (secrets aside): when it changes, the registry reopens. */
-  /** What the open registry depends on; when it changes, the registry is reopened. */
-  private signature(): string {
-    const cfg = vscode.workspace.getConfiguration(SECTION);
-    const backend = this.effectiveBackend(this.requestedBackend());
-    const server = backend === 'postgres' || backend === 'redis';
-    return JSON.stringify([this.isTrusted(), backend, server ? this.passwords.version : 0, ...connectionSettingsOf(backend).map((s) => cfg.get(s))]);
-  }
-
-  /** The registry for the current settings: reopens first when they changed since it was opened. */
-  async ensureCurrent(): Promise<RegistryStorage> {
-    if ((this.registry || this.opening) && this.openedSignature !== this.signature()) {
-      return this.reconnect();
-    }
-    return this.getRegistry();
-  }
-
-  private async settingsChanged(reason: string, force = false): Promise<void> {
-    const requested = this.requestedBackend();
-    if (!force && (this.registry || this.opening) && this.openedSignature === this.signature()) {
-      return;
-    }
-    if (this.registry || this.opening || this._status.state === 'failed' || this._status.state === 'lost') {
-      log.info(`Reopening the registry (${reason}).`);
-      try {
-        await this.reconnect();
-      } catch {
-        // Reported through the status (failed) and the log already.
-      }
-    } else {
-      this.setStatus({ ...this._status, requested, backend: this.effectiveBackend(requested) });
-    }
-  }
-
-  private requestedBackend(): BackendSetting {
-    const value = vscode.workspace.getConfiguration(SECTION).get<string>(Setting.backend, Defaults.backend);
-    return (BACKEND_SETTINGS as readonly string[]).includes(value) ? (value as BackendSetting) : Defaults.backend;
-  }
-
-  private effectiveBackend(requested: BackendSetting): BackendSetting {
-    return (requested === 'postgres' || requested === 'redis') && !this.isTrusted() ? 'sqlite' : requested;
-  }
-
-  private registryLogger(backend: string): RegistryLogger {
-    const l = logger(backend);
-    return { info: (m) => l.info(m), warn: (m) => l.warn(m), error: (m) => l.error(m) };
-  }
-
-  /** Turns settings, trust and secrets into a registry config (exported for tests through the API). */
-  async buildConfig(): Promise<BuiltConfig> {
-    const cfg = vscode.workspace.getConfiguration(SECTION);
-    const requested = this.requestedBackend();
-    const effective = this.effectiveBackend(requested);
-    const notes: string[] = [];
-    const maxValueBytes = cfg.get<number>(Setting.maxValueBytes);
-    const common = {
-      logger: this.registryLogger(effective),
-      ...(typeof maxValueBytes === 'number' && maxValueBytes > 0 ? { maxValueBytes } : {}),
-    };
-    if (effective !== requested) {
-      notes.push(
-        vscode.l10n.t(
-          'Restricted Mode: this workspace is not trusted, so the {0} server in its settings is not used. The local registry is shown instead; trust the workspace to connect.',
-          requested === 'postgres' ? 'PostgreSQL' : 'Redis',
-        ),
-      );
-    }
-    const connectTimeoutMs = cfg.get<number>(Setting.connectTimeoutMs, Defaults.connectTimeoutMs);
-    switch (effective) {
-      case 'memory':
-        notes.push(vscode.l10n.t('In-memory registry: keys are lost when the window closes.'));
-        return { requested, effective, notes, config: { backend: 'memory', ...common } };
-      case 'sqlite': {
-        let dir = this.context.storageUri;
-        if (!dir) {
-          dir = this.context.globalStorageUri;
-          notes.push(vscode.l10n.t('No folder is open: the registry is kept in the global storage folder, shared by every window without a folder.'));
-        }
-        return {
-          requested,
-          effective,
-          notes,
-          config: { backend: 'sqlite', ...(await sqliteLocation(this.context, dir, SQLITE_FILE_NAME)), readOnlyIfLocked: true, ...common },
-        };
-      }
-      case 'postgres': {
-        const { url, password: inUrl } = splitPassword(cfg.get<string>(Setting.postgresUrl, Defaults.postgresUrl));
-        if (inUrl) {
-          notes.push(vscode.l10n.t('The PostgreSQL URL in settings contains a password. Run "Connect to PostgreSQL…" to keep it in secret storage instead.'));
-        }
-        const password = inUrl ?? (await this.passwords.get('postgres', url));
-        const ssl = cfg.get<boolean>(Setting.postgresSsl, false);
-        return {
-          requested,
-          effective,
-          notes,
-          config: {
-            backend: 'postgres',
-            url,
-            ...(password !== undefined ? { password } : {}),
-            schema: cfg.get<string>(Setting.postgresSchema, Defaults.postgresSchema),
-            table: cfg.get<string>(Setting.postgresTable, Defaults.postgresTable),
-            ssl,
-            connectTimeoutMs,
-            ...common,
-          },
-        };
-      }
-      case 'redis': {
-        const { url, password: inUrl } = splitPassword(cfg.get<string>(Setting.redisUrl, Defaults.redisUrl));
-        if (inUrl) {
-          notes.push(vscode.l10n.t('The Redis URL in settings contains a password. Run "Connect to Redis…" to keep it in secret storage instead.'));
-        }
-        const password = inUrl ?? (await this.passwords.get('redis', url));
-        return {
-          requested,
-          effective,
-          notes,
-          config: {
-            backend: 'redis',
-            url,
-            ...(password !== undefined ? { password } : {}),
-            keyPrefix: cfg.get<string>(Setting.redisKeyPrefix, Defaults.redisKeyPrefix),
-            connectTimeoutMs,
-            ...common,
-          },
-        };
-      }
-    }
-  }
-
-  private async open(generation: number): Promise<RegistryStorage> {
-    this.openedSignature = this.signature();
-    const requested = this.requestedBackend();
-    this.setStatus({ state: 'connecting', requested, backend: this.effectiveBackend(requested), readOnly: false, notes: [] });
-    let built: BuiltConfig | undefined;
-    let registry: RegistryStorage;
-    const notes: string[] = [];
-    try {
-      built = await this.buildConfig();
-      notes.push(...built.notes);
-      log.info(`Opening the ${built.effective} registry${'url' in built.config ? ` at ${redactUrl(built.config.url)}` : ''}.`);
-      registry = await openRegistry(built.config);
-    } catch (err) {
-      if (generation !== this.generation) {
-        throw err;
-      }
-      log.error(`Could not open the ${built?.effective ?? requested} registry`, err);
-      if (built?.effective === 'sqlite') {
-        // The local registry must always be usable: fall back to memory, loudly.
-        const note = vscode.l10n.t('The local registry file could not be opened ({0}). Using a temporary in-memory registry: changes will not be saved.', errorMessage(err));
-        notes.push(note);
-        registry = await openRegistry({ backend: 'memory', logger: this.registryLogger('memory') });
-        if (!this.warnedFallback.has(note)) {
-          this.warnedFallback.add(note);
-          void showErrorWithLog(note);
-        }
-        built = { ...built, effective: 'memory' };
-      } else {
-        this.setStatus({
-          state: 'failed',
-          requested,
-          backend: built?.effective ?? this.effectiveBackend(requested),
-          readOnly: false,
-          error: errorMessage(err),
-          notes,
-        });
-        throw err;
-      }
-    }
-    if (generation !== this.generation) {
-      // A newer open (settings changed meanwhile) won: this one is not used.
-      await registry.close().catch(() => undefined);
-      return this.getRegistry();
-    }
-    const description = registry.describe();
-    for (const n of description.notes ?? []) {
-      notes.push(n);
-    }
-    this.registry = registry;
-    this.registrySubscription = registry.onDidChange((change) => this._onDidChangeData.fire(change));
-    log.info(`Opened the ${description.backend} registry: ${description.location}${description.readOnly ? ' (read-only)' : ''}.`);
-    for (const n of notes) {
-      log.info(n);
-    }
-    this.setStatus({
-      state: description.state === 'unavailable' ? 'lost' : 'connected',
-      requested: built.requested,
-      backend: built.effective,
-      location: description.location,
-      readOnly: description.readOnly,
-      notes,
-    });
-    this._onDidChangeRegistry.fire(registry);
-    this.watchHealth(registry);
-    return registry;
-  }
-
-  private watchHealth(registry: RegistryStorage): void {
-    this.stopHealth();
-    if (registry.describe().backend !== 'postgres' && registry.describe().backend !== 'redis') {
-      return;
-    }
-    this.healthTimer = setInterval(() => {
-      if (registry !== this.registry) {
-        this.stopHealth();
-        return;
-      }
-      const state = registry.describe().state;
-      if (state === 'unavailable' && this._status.state === 'connected') {
-        log.warn('The server connection is unavailable.');
-        this.setStatus({ ...this._status, state: 'lost', error: this._status.error ?? vscode.l10n.t('The server does not answer.') });
-      } else if (state === 'open') {
-        this.reportHealthy(registry);
-      }
-    }, 2000);
-  }
-
-  private stopHealth(): void {
-    if (this.healthTimer) {
-      clearInterval(this.healthTimer);
-      this.healthTimer = undefined;
-    }
-  }
-
-  private async closeCurrent(): Promise<void> {
-    this.generation++;
-    this.stopHealth();
-    const old = this.registry;
-    this.opening = undefined;
-    this.registry = undefined;
-    this.registrySubscription?.dispose();
-    this.registrySubscription = undefined;
-    if (old) {
-      const d = old.describe();
-      try {
-        await old.close();
-        log.info(`Closed the ${d.backend} registry.`);
-      } catch (err) {
-        log.warn(`Closing the ${d.backend} registry failed: ${errorMessage(err)}`);
-      }
-      this._onDidChangeRegistry.fire(undefined);
-    }
-    const requested = this.requestedBackend();
-    this.setStatus({ state: 'idle', requested, backend: this.effectiveBackend(requested), readOnly: false, notes: [] });
-  }
-
-  private setStatus(status: ServiceStatus): void {
-    this._status = status;
-    this._onDidChangeStatus.fire(status);
-    void this.publishContext();
-  }
-
-  private async publishContext(): Promise<void> {
-    const s = this._status;
-    await vscode.commands.executeCommand('setContext', ContextKey.state, s.state);
-    await vscode.commands.executeCommand('setContext', ContextKey.backend, s.backend);
-    await vscode.commands.executeCommand('setContext', ContextKey.readOnly, s.readOnly);
+  private async allSourcesChanged(reason: string): Promise<void> {
+    await Promise.all(this.registries.map((r) => r.sourceChanged(reason)));
   }
 
   private disposed = false;
 
+  /** Closes every registry and waits for them (a sqlite registry finishes writing its file). */
   async dispose(): Promise<void> {
     if (this.disposed) {
       return;
     }
     this.disposed = true;
-    this.generation++;
-    this.stopHealth();
-    this.registrySubscription?.dispose();
-    const old = this.registry;
-    this.registry = undefined;
     for (const d of this.disposables) {
       d.dispose();
     }
-    await old?.close().catch(() => undefined);
+    for (const list of this.entryDisposables.values()) {
+      list.forEach((d) => d.dispose());
+    }
+    await Promise.all(this.registries.map((r) => r.dispose()));
   }
 }
 
-/** An error toast with a Show Log action. */
-export async function showErrorWithLog(message: string): Promise<void> {
-  const showLog = vscode.l10n.t('Show Log');
-  const choice = await vscode.window.showErrorMessage(message, showLog);
-  if (choice === showLog) {
-    await vscode.commands.executeCommand('nautilusRegistry.showLog');
-  }
-}
-
-export type { ServerBackend };
+export type { ServerBackend, ManagedRegistry };

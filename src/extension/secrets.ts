@@ -5,6 +5,8 @@ const log = logger('secrets');
 
 export type ServerBackend = 'postgres' | 'redis';
 
+const CONNECTION_PREFIX = 'nautilusRegistry.connectionPassword:';
+
 /**
  * Passwords of the server backends, in VS Code's secret storage only. A password belongs to one
  * server identity (backend, user, host, port, database), never to a workspace, so the same server
@@ -64,9 +66,52 @@ export class PasswordStore {
     return had;
   }
 
+  // ---- one entry per connection (nautilusRegistry.connections) ------------------------------------
+  private connectionKey(name: string): string {
+    return `${CONNECTION_PREFIX}${name}`;
+  }
+
+  /** The password saved for the connection `name`. */
+  async getConnection(name: string): Promise<string | undefined> {
+    const value = await this.storage.get(this.connectionKey(name));
+    addSecret(value);
+    return value;
+  }
+
+  async setConnection(name: string, password: string): Promise<void> {
+    addSecret(password);
+    const key = this.connectionKey(name);
+    this.version++;
+    this.ownWrites.add(key);
+    await this.storage.store(key, password);
+    log.info(`Saved the password of the connection ${name} in secret storage.`);
+  }
+
+  /** True when a password was saved. */
+  async deleteConnection(name: string): Promise<boolean> {
+    const key = this.connectionKey(name);
+    const had = (await this.storage.get(key)) !== undefined;
+    if (had) {
+      this.version++;
+      this.ownWrites.add(key);
+      await this.storage.delete(key);
+      log.info(`Forgot the saved password of the connection ${name}.`);
+    }
+    return had;
+  }
+
+  /** Moves a connection's password to its new name. */
+  async renameConnection(from: string, to: string): Promise<void> {
+    const pw = await this.getConnection(from);
+    if (pw !== undefined) {
+      await this.setConnection(to, pw);
+      await this.deleteConnection(from);
+    }
+  }
+
   onDidChange(listener: () => void): vscode.Disposable {
     return this.storage.onDidChange((e) => {
-      if (!e.key.startsWith('nautilusRegistry.password:')) {
+      if (!e.key.startsWith('nautilusRegistry.password:') && !e.key.startsWith(CONNECTION_PREFIX)) {
         return;
       }
       if (this.ownWrites.delete(e.key)) {

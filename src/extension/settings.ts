@@ -23,6 +23,7 @@ export const Setting = {
   redisUrl: 'redis.url',
   redisKeyPrefix: 'redis.keyPrefix',
   connectTimeoutMs: 'connectTimeoutMs',
+  connections: 'connections',
 } as const;
 
 /** Settings whose change reopens the registry (the rest only refresh the view). */
@@ -73,6 +74,14 @@ export const Defaults = {
 
 export const SQLITE_FILE_NAME = 'registry.sqlite';
 
+/** The name of the workspace's own registry: always there, the one commands use when not told otherwise. */
+export const WORKSPACE_REGISTRY = 'workspace';
+
+/** A tree item id unique across registries; the workspace registry's ids stay as they always were. */
+export function scopedId(registry: string, id: string): string {
+  return registry === WORKSPACE_REGISTRY ? id : `${registry}\u0000${id}`;
+}
+
 /** Context keys set with `setContext`, read by `when` clauses in package.json. */
 export const ContextKey = {
   /** 'idle' | 'connecting' | 'connected' | 'failed' | 'lost' */
@@ -106,7 +115,18 @@ export const Commands = {
   refresh: 'nautilusRegistry.refresh',
   importJson: 'nautilusRegistry.import',
   exportJson: 'nautilusRegistry.export',
-  switchBackend: 'nautilusRegistry.switchBackend',
+  compareWith: 'nautilusRegistry.compareWith',
+  compareLoadMore: 'nautilusRegistry.compareLoadMore',
+  openDiff: 'nautilusRegistry.openDiff',
+  closeComparison: 'nautilusRegistry.closeComparison',
+  copyToRegistry: 'nautilusRegistry.copyToRegistry',
+  moveToRegistry: 'nautilusRegistry.moveToRegistry',
+  addConnection: 'nautilusRegistry.addConnection',
+  editConnection: 'nautilusRegistry.editConnection',
+  renameConnection: 'nautilusRegistry.renameConnection',
+  removeConnection: 'nautilusRegistry.removeConnection',
+  moveConnectionUp: 'nautilusRegistry.moveConnectionUp',
+  moveConnectionDown: 'nautilusRegistry.moveConnectionDown',
   connectPostgres: 'nautilusRegistry.connectPostgres',
   connectRedis: 'nautilusRegistry.connectRedis',
   forgetPassword: 'nautilusRegistry.forgetPassword',

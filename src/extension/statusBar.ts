@@ -1,35 +1,81 @@
 import * as vscode from 'vscode';
-import { logger } from './log';
-import type { RegistryService, ServiceStatus } from './registryService';
-import { Commands } from './settings';
 import { keyCount } from './format';
+import { logger } from './log';
+import type { ManagedRegistry, ServiceStatus } from './registries/managedRegistry';
+import type { RegistryService } from './registryService';
+import { ContextKey, FS_SCHEME, KEYS_VIEW_ID, WORKSPACE_REGISTRY } from './settings';
+import { registryOfUri } from './valueFileSystem';
+import type { TreeNode } from './view/treeNodes';
 
 const log = logger('status');
 const COUNT_DEBOUNCE_MS = 500;
 
-const BACKEND_LABEL: Record<string, string> = { sqlite: 'SQLite', memory: 'Memory', postgres: 'PostgreSQL', redis: 'Redis' };
-
-/** Backend, key count and connection state; a click switches the backend. */
+/**
+ * The registry the user is looking at: the one of the selected node in the Keys view, or of the active
+ * value tab (whichever changed last); the workspace registry at first. The status bar shows it, and the
+ * context keys (state, backend, read-only) that menus use follow it.
+ */
 export class RegistryStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private count: number | undefined;
+  private countedFor: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private focusedName: string = WORKSPACE_REGISTRY;
 
-  constructor(private readonly service: RegistryService) {
+  constructor(
+    private readonly service: RegistryService,
+    view?: vscode.TreeView<TreeNode>,
+  ) {
     this.item = vscode.window.createStatusBarItem('nautilusRegistry.status', vscode.StatusBarAlignment.Left, 10);
     this.item.name = vscode.l10n.t('Nautilus Registry');
-    this.item.command = Commands.switchBackend;
+    this.item.command = `${KEYS_VIEW_ID}.focus`;
     this.disposables.push(
       this.item,
-      service.onDidChangeStatus(() => {
-        this.render();
-        this.scheduleCount();
+      service.onDidChangeAnyStatus((r) => {
+        if (r === this.focused) {
+          this.render();
+          this.scheduleCount();
+        }
       }),
-      service.onDidChangeData(() => this.scheduleCount()),
+      service.onDidChangeAnyData(({ registry }) => {
+        if (registry === this.focused) {
+          this.scheduleCount();
+        }
+      }),
+      service.onDidChangeRegistries(() => this.focus(this.focusedName)),
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        if (e?.document.uri.scheme === FS_SCHEME) {
+          this.focus(registryOfUri(e.document.uri));
+        }
+      }),
     );
+    if (view) {
+      this.disposables.push(
+        view.onDidChangeSelection((e) => {
+          if (e.selection.length > 0) {
+            this.focus(e.selection[0].registry);
+          }
+        }),
+      );
+    }
     this.render();
     this.item.show();
+  }
+
+  /** The registry shown (the workspace registry when the focused one was removed). */
+  get focused(): ManagedRegistry {
+    return this.service.find(this.focusedName) ?? this.service.workspace;
+  }
+
+  /** Shows `name` (the selection or the active value tab moved to it). */
+  focus(name: string): void {
+    this.focusedName = this.service.find(name) ? name : WORKSPACE_REGISTRY;
+    if (this.countedFor !== this.focusedName) {
+      this.count = undefined;
+    }
+    this.render();
+    this.scheduleCount();
   }
 
   /** The text shown, for tests. */
@@ -38,49 +84,47 @@ export class RegistryStatusBar implements vscode.Disposable {
   }
 
   private scheduleCount(): void {
-    if (this.timer || !this.service.current) {
+    if (this.timer || !this.focused.current) {
       return;
     }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const registry = this.service.current;
-      if (!registry) {
-        return;
-      }
-      registry.count().then(
-        (n) => {
-          if (registry === this.service.current) {
-            this.count = n;
-            this.render();
-          }
-        },
-        (err: unknown) => {
-          this.service.reportError(err, registry);
-          log.warn(`Could not count keys: ${err instanceof Error ? err.message : String(err)}`);
-        },
-      );
+      void this.refreshCount().catch((err: unknown) => log.warn(`Could not count keys: ${err instanceof Error ? err.message : String(err)}`));
     }, COUNT_DEBOUNCE_MS);
   }
 
   /** Counts now (tests and the first open). */
   async refreshCount(): Promise<void> {
-    const registry = this.service.current;
-    if (registry) {
-      this.count = await registry.count();
-      this.render();
+    const managed = this.focused;
+    const registry = managed.current;
+    if (!registry) {
+      return;
+    }
+    try {
+      const n = await registry.count();
+      if (managed === this.focused && registry === managed.current) {
+        this.count = n;
+        this.countedFor = managed.name;
+        this.render();
+      }
+    } catch (err) {
+      managed.reportError(err, registry);
+      throw err;
     }
   }
 
   private render(): void {
-    const s: ServiceStatus = this.service.status;
-    const name = BACKEND_LABEL[s.backend] ?? s.backend;
-    const count = s.state === 'connected' && this.count !== undefined ? ` · ${keyCount(this.count)}` : '';
+    const managed = this.focused;
+    const s: ServiceStatus = managed.status;
+    const backend = this.service.catalog.label(s.backend);
+    const name = managed.name === WORKSPACE_REGISTRY ? vscode.l10n.t('Workspace') : managed.name;
+    const label = `${name} (${backend})`;
+    const count = s.state === 'connected' && this.count !== undefined && this.countedFor === managed.name ? ` · ${keyCount(this.count)}` : '';
     let icon = '$(database)';
     let stateText = '';
     this.item.backgroundColor = undefined;
     switch (s.state) {
       case 'idle':
-        stateText = '';
         break;
       case 'connecting':
         icon = '$(sync~spin)';
@@ -89,9 +133,6 @@ export class RegistryStatusBar implements vscode.Disposable {
       case 'connected':
         if (s.readOnly) {
           stateText = ` · ${vscode.l10n.t('read-only')}`;
-        }
-        if (s.backend !== s.requested) {
-          icon = '$(shield)';
         }
         break;
       case 'failed':
@@ -105,12 +146,9 @@ export class RegistryStatusBar implements vscode.Disposable {
         this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
         break;
     }
-    if (s.state !== 'connected') {
-      this.count = s.state === 'lost' ? this.count : undefined;
-    }
-    this.item.text = `${icon} ${name}${count}${stateText}`;
+    this.item.text = `${icon} ${label}${count}${stateText}`;
     const tip = new vscode.MarkdownString();
-    tip.appendMarkdown(`**${vscode.l10n.t('Nautilus Registry')}**: ${name} (${s.state})\n\n`);
+    tip.appendMarkdown(`**${vscode.l10n.t('Nautilus Registry')}**: `).appendText(`${label} (${s.state})`).appendMarkdown('\n\n');
     if (s.location) {
       tip.appendMarkdown(`${vscode.l10n.t('Location')}: `).appendText(s.location).appendMarkdown('\n\n');
     }
@@ -120,9 +158,16 @@ export class RegistryStatusBar implements vscode.Disposable {
     for (const n of s.notes) {
       tip.appendText(n).appendMarkdown('\n\n');
     }
-    tip.appendMarkdown(vscode.l10n.t('Click to switch the backend.'));
+    tip.appendMarkdown(vscode.l10n.t('Shows the registry of the selected item or value tab. Click to show the Keys view.'));
     this.item.tooltip = tip;
-    this.item.accessibilityInformation = { label: `${vscode.l10n.t('Nautilus Registry')}: ${name}${count}${stateText}` };
+    this.item.accessibilityInformation = { label: `${vscode.l10n.t('Nautilus Registry')}: ${label}${count}${stateText}` };
+    void this.publishContext(s);
+  }
+
+  private async publishContext(s: ServiceStatus): Promise<void> {
+    await vscode.commands.executeCommand('setContext', ContextKey.state, s.state);
+    await vscode.commands.executeCommand('setContext', ContextKey.backend, s.backend);
+    await vscode.commands.executeCommand('setContext', ContextKey.readOnly, s.readOnly);
   }
 
   dispose(): void {

@@ -3,15 +3,23 @@ import { RegistryError } from '../registry';
 import type { RegistryChange, RegistryStorage } from '../registry';
 import { errorMessage, logger } from './log';
 import type { RegistryService } from './registryService';
-import { FS_SCHEME } from './settings';
+import { FS_SCHEME, WORKSPACE_REGISTRY } from './settings';
 
 const log = logger('editor');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The editor URI of a key: `nautilus-registry:/<key>` (the tab shows the key's last segment). */
-export function keyUri(key: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: FS_SCHEME, path: '/' + key });
+/**
+ * The editor URI of a key: `nautilus-registry://<registry>/<key>`; the workspace registry's keys keep
+ * the authority-less `nautilus-registry:/<key>` they always had (the tab shows the key's last segment).
+ */
+export function keyUri(key: string, registry: string = WORKSPACE_REGISTRY): vscode.Uri {
+  return vscode.Uri.from({ scheme: FS_SCHEME, authority: registry === WORKSPACE_REGISTRY ? '' : registry, path: '/' + key });
+}
+
+/** The registry of an editor URI: its authority, or the workspace registry without one. */
+export function registryOfUri(uri: vscode.Uri): string {
+  return uri.authority === '' ? WORKSPACE_REGISTRY : uri.authority;
 }
 
 /** The key of an editor URI, or undefined for the root. */
@@ -79,8 +87,8 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   ) {
     this.disposables.push(
       this._onDidChangeFile,
-      service.onDidChangeData((c) => this.onChange(c)),
-      service.onDidChangeRegistry(() => this.allChanged()),
+      service.onDidChangeAnyData(({ registry, change }) => this.onChange(registry.name, change)),
+      service.onDidChangeAnyRegistry((registry) => this.allChanged(registry.name)),
       vscode.workspace.onDidOpenTextDocument((d) => this.track(d, true)),
       vscode.workspace.onDidCloseTextDocument((d) => this.track(d, false)),
     );
@@ -89,74 +97,91 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     }
   }
 
-  /** Keys with an open document: only those need change events (an import of 100,000 keys touches none). */
-  private readonly open = new Set<string>();
+  /**
+   * Keys with an open document, per registry: only those need change events (an import of 100,000
+   * keys touches none), and a change in one registry never touches another registry's tabs.
+   */
+  private readonly open = new Map<string, Set<string>>();
 
   private track(doc: vscode.TextDocument, isOpen: boolean): void {
     const key = doc.uri.scheme === FS_SCHEME ? keyOfUri(doc.uri) : undefined;
     if (key !== undefined) {
+      const registry = this.canonical(doc.uri);
+      let keys = this.open.get(registry);
       if (isOpen) {
-        this.open.add(key);
+        if (!keys) {
+          keys = new Set();
+          this.open.set(registry, keys);
+        }
+        keys.add(key);
       } else {
-        this.open.delete(key);
+        keys?.delete(key);
       }
     }
   }
 
-  private tick(key: string): number {
-    const now = Math.max(Date.now(), (this.mtimes.get(key) ?? 0) + 1);
-    this.mtimes.set(key, now);
+  /** The registry name of a URI as the service spells it (an authority may come back lower-cased). */
+  private canonical(uri: vscode.Uri): string {
+    const name = registryOfUri(uri);
+    return this.service.find(name)?.name ?? name;
+  }
+
+  private tick(registry: string, key: string): number {
+    const id = mtimeId(registry, key);
+    const now = Math.max(Date.now(), (this.mtimes.get(id) ?? 0) + 1);
+    this.mtimes.set(id, now);
     return now;
   }
 
-  private onChange(change: RegistryChange): void {
+  private onChange(registry: string, change: RegistryChange): void {
+    const q = (type: vscode.FileChangeType, key: string): void => this.queue(registry, type, key);
     switch (change.kind) {
       case 'store':
-        this.queue(vscode.FileChangeType.Changed, change.key!);
+        q(vscode.FileChangeType.Changed, change.key!);
         break;
       case 'remove':
-        this.queue(vscode.FileChangeType.Deleted, change.key!);
+        q(vscode.FileChangeType.Deleted, change.key!);
         break;
       case 'rename':
         if (change.prefix !== undefined) {
-          this.openKeys()
+          this.openKeys(registry)
             .filter((k) => k.startsWith(change.from!))
-            .forEach((k) => this.queue(vscode.FileChangeType.Deleted, k));
-          this.openKeys()
+            .forEach((k) => q(vscode.FileChangeType.Deleted, k));
+          this.openKeys(registry)
             .filter((k) => k.startsWith(change.to!))
-            .forEach((k) => this.queue(vscode.FileChangeType.Changed, k));
+            .forEach((k) => q(vscode.FileChangeType.Changed, k));
         } else {
-          this.queue(vscode.FileChangeType.Deleted, change.from!);
-          this.queue(vscode.FileChangeType.Created, change.to!);
+          q(vscode.FileChangeType.Deleted, change.from!);
+          q(vscode.FileChangeType.Created, change.to!);
         }
         break;
       case 'removePrefix':
-        this.openKeys()
+        this.openKeys(registry)
           .filter((k) => k.startsWith(change.prefix!))
-          .forEach((k) => this.queue(vscode.FileChangeType.Deleted, k));
+          .forEach((k) => q(vscode.FileChangeType.Deleted, k));
         break;
       default:
-        this.allChanged();
+        this.allChanged(registry);
     }
   }
 
-  private openKeys(): string[] {
-    return [...this.open];
+  private openKeys(registry: string): string[] {
+    return [...(this.open.get(registry) ?? [])];
   }
 
-  private allChanged(): void {
-    for (const k of this.openKeys()) {
-      this.queue(vscode.FileChangeType.Changed, k);
+  private allChanged(registry: string): void {
+    for (const k of this.openKeys(registry)) {
+      this.queue(registry, vscode.FileChangeType.Changed, k);
     }
   }
 
-  private queue(type: vscode.FileChangeType, key: string): void {
-    if (!this.open.has(key)) {
-      this.mtimes.delete(key);
+  private queue(registry: string, type: vscode.FileChangeType, key: string): void {
+    if (!this.open.get(registry)?.has(key)) {
+      this.mtimes.delete(mtimeId(registry, key));
       return;
     }
-    this.tick(key);
-    this.pending.push({ type, uri: keyUri(key) });
+    this.tick(registry, key);
+    this.pending.push({ type, uri: keyUri(key, registry) });
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -174,7 +199,6 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     if (deleted.size === 0) {
       return;
     }
-    const registry = this.service.current;
     const tabs: vscode.Tab[] = [];
     for (const group of vscode.window.tabGroups.all) {
       for (const tab of group.tabs) {
@@ -182,6 +206,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
         if (input instanceof vscode.TabInputText && deleted.has(input.uri.toString()) && !tab.isDirty) {
           // Renamed onto itself or re-created meanwhile: keep it.
           const key = keyOfUri(input.uri);
+          const registry = this.service.find(registryOfUri(input.uri))?.current;
           if (key !== undefined && registry && (await registry.contains(key).catch(() => false))) {
             continue;
           }
@@ -201,7 +226,11 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
 
   private async registry(uri: vscode.Uri): Promise<RegistryStorage> {
     try {
-      return await this.service.getRegistry();
+      const managed = this.service.find(registryOfUri(uri));
+      if (!managed) {
+        throw vscode.FileSystemError.Unavailable(vscode.l10n.t('There is no registry named "{0}".', registryOfUri(uri)));
+      }
+      return await managed.getRegistry();
     } catch (err) {
       throw toFileSystemError(err, uri);
     }
@@ -216,7 +245,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     try {
       const info = await registry.inspect(key);
       if (info) {
-        const mtime = this.mtimes.get(key) ?? this.started;
+        const mtime = this.mtimes.get(mtimeId(this.canonical(uri), key)) ?? this.started;
         return {
           type: vscode.FileType.File,
           ctime: this.started,
@@ -305,7 +334,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
       // Saving keeps the key's remaining time to live.
       const ttlMs = info?.expiresAt !== undefined ? Math.max(1, info.expiresAt - Date.now()) : undefined;
       await registry.store(key, value, ttlMs !== undefined ? { ttlMs } : undefined);
-      this.tick(key);
+      this.tick(this.canonical(uri), key);
       log.info(`Saved ${key} from the editor (${content.byteLength} bytes).`);
     } catch (err) {
       this.service.reportError(err, registry);
@@ -358,9 +387,16 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   }
 }
 
+function mtimeId(registry: string, key: string): string {
+  return `${registry}\u0000${key}`;
+}
+
 /** Opens a key's value in an editor; JSON values get the JSON language mode. */
-export async function openValue(key: string, options: { preview?: boolean; viewColumn?: vscode.ViewColumn } = {}): Promise<vscode.TextEditor> {
-  const uri = keyUri(key);
+export async function openValue(
+  key: string,
+  options: { preview?: boolean; viewColumn?: vscode.ViewColumn; registry?: string } = {},
+): Promise<vscode.TextEditor> {
+  const uri = keyUri(key, options.registry);
   let doc = await vscode.workspace.openTextDocument(uri);
   doc = await applyLanguage(doc);
   return vscode.window.showTextDocument(doc, { preview: options.preview ?? false, viewColumn: options.viewColumn });

@@ -1,6 +1,9 @@
 /**
  * The one conformance suite: every backend runs exactly these tests, so that every backend
  * behaves the same. A backend's test file calls `describeConformance(name, harness)`.
+ *
+ * Shipped to backend authors as dist/conformance.js (built from this file in place; see the README,
+ * "Write a backend"): run it under mocha against any RegistryStorage factory.
  */
 import * as assert from 'node:assert/strict';
 import { compareKeys, childOf, parentOf } from '../../src/registry/keys';
@@ -23,6 +26,11 @@ export interface ConformanceHarness {
 export interface ConformanceOptions {
   /** When set, the whole suite is skipped and the reason printed. */
   skip?: string;
+  /**
+   * false: the backend has no time to live. Instead of the TTL tests, the suite checks that `ttlMs`
+   * and `setTtl` are refused with UNSUPPORTED (and that nothing was stored). Default true.
+   */
+  ttl?: boolean;
 }
 
 export async function expectCode(p: Promise<unknown> | (() => unknown), code: RegistryErrorCode, messagePart?: RegExp): Promise<RegistryError> {
@@ -508,6 +516,17 @@ export function describeConformance(name: string, harness: ConformanceHarness, o
     });
 
     describe('TTL', () => {
+      if (options.ttl === false) {
+        it('refuses a time to live with UNSUPPORTED and stores nothing (a backend without TTL)', async () => {
+          await expectCode(r.store('t/k', 'v', { ttlMs: 60_000 }), 'UNSUPPORTED');
+          await expectCode(r.storeMany([{ key: 't/m', value: 'v', ttlMs: 60_000 }]), 'UNSUPPORTED');
+          assert.equal(await r.count('t/'), 0);
+          await r.store('t/k', 'v');
+          await expectCode(r.setTtl('t/k', 60_000), 'UNSUPPORTED');
+          assert.equal((await r.inspect('t/k'))?.expiresAt, undefined);
+        });
+        return;
+      }
       it('hides an expired key from every method', async () => {
         await r.store('t/exp', 'gone soon', { ttlMs: 300 });
         await r.store('t/keep', 'stays');

@@ -10,12 +10,18 @@
 //   4 reload the window; the key and its new value are still there
 //   5 import 1,000 keys from JSON; page with "Load more…"; filter by prefix
 //   6 remove a folder (the confirmation states the count); the keys are gone
-//   7 connect to PostgreSQL (password prompt), see the shared keys; an outside change shows up by itself
+//   7 add a PostgreSQL connection (name, password prompt) next to the workspace registry, see the
+//     shared keys under its root; an outside change shows up by itself
+//   8 drag the workspace's folder team/ onto the PostgreSQL root (Copy here, Skip existing); the rows
+//     are in the table (psql); change one there; Compare with… shows the difference and its diff editor
+//   9 Add Connection… (backend, name) adds a memory scratchpad as a third root; Remove Connection
+//     (context menu, confirmed) takes it away again
 //
 // Prints one line per step and `UI e2e suite: N passed, N failed`; exits non-zero on a failure.
 // Usage: node test/e2e/run.mjs [--keep] [--update-screenshots]   VERBOSE=1 for the page's console
 //   --keep               keep the run folder (.vscode-test/runs/e2e-*) even when every step passed
 //   --update-screenshots copy the README's screenshots from this run into media/screenshots/
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -62,7 +68,29 @@ const README_SHOTS = [
   ['05-import-page-filter.png', 'filter.png'],
   ['06a-confirm-remove.png', 'remove-folder.png'],
   ['07-postgres.png', 'postgres-live.png'],
+  ['08a-copied.png', 'two-registries.png'],
+  ['08-copy-compare.png', 'compare.png'],
 ];
+
+/** Rows of the registry table through psql when it is installed (what a user would run), else through pg. */
+async function tableRows(url, sql) {
+  try {
+    const out = execFileSync('psql', [url, '-X', '-A', '-t', '-F', '\t', '-c', sql], { encoding: 'utf8', timeout: 20_000 });
+    return { via: 'psql', rows: out.split('\n').filter(Boolean).map((l) => l.split('\t')) };
+  } catch (err) {
+    if (err.code !== 'ENOENT') {
+      throw err;
+    }
+    const pg = createRequire(import.meta.url)('pg');
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      return { via: 'pg', rows: (await c.query({ text: sql, rowMode: 'array' })).rows.map((r) => r.map(String)) };
+    } finally {
+      await c.end();
+    }
+  }
+}
 
 function updateReadmeScreenshots() {
   const dir = path.join(repoRoot, 'media', 'screenshots');
@@ -271,6 +299,8 @@ async function main() {
         await wb.runCommand('View: Close All Editors');
         await wb.runCommand(C('connectPostgres'));
         await wb.answer(db.url, { expect: /postgres|url|connection/i });
+        // The connection's name (shown as its root next to the workspace registry).
+        await wb.answer('team-postgres', { expect: /name/i });
         // The password prompt: a masked input (the URL prompt before it mentions passwords too).
         const masked = wb.quickInput().locator('input[type="password"]');
         await masked.waitFor({ state: 'visible', timeout: 20_000 });
@@ -282,6 +312,12 @@ async function main() {
         await wb.answer(PASSWORD);
         await wb.waitQuickInputClosed(20_000);
         await wb.poll(async () => (await wb.row('Folder shared/').count()) > 0, { timeout: 30_000, what: 'the shared keys from PostgreSQL' });
+        // Two roots now: the workspace registry (its keys kept) and the new connection.
+        const roots = (await wb.rowLabels()).filter((l) => l.startsWith('Registry '));
+        log(`roots: ${JSON.stringify(roots)}`);
+        if (roots.length !== 2 || !/Workspace/.test(roots[0]) || !/team-postgres/.test(roots[1]) || roots.some((r) => r.includes(PASSWORD))) {
+          throw new Error(`expected the Workspace and team-postgres roots: ${JSON.stringify(roots)}`);
+        }
         await wb.expand('Folder shared/');
         const before = await wb.poll(() => wb.rowDescription('Key shared/greeting'), { what: 'shared/greeting' });
         if (before !== 'hello from the team') {
@@ -301,6 +337,95 @@ async function main() {
       } finally {
         await other.close();
       }
+    }],
+    ['copy-compare', 'drag team/ from the workspace onto the PostgreSQL root; the rows are in the table; Compare with… shows a change', async () => {
+      if (!db || db.skip) {
+        return { skip: db?.skip ?? 'no PostgreSQL' };
+      }
+      const table = manifest.setting('nautilusRegistry.postgres.table')?.default ?? 'registry';
+      await wb.runCommand('View: Close All Editors');
+      await wb.clearToasts();
+      const source = wb.row('Folder team/');
+      await source.waitFor({ timeout: 10_000 });
+      const target = wb.sidebar.locator('.monaco-list-row[aria-label^="Registry team-postgres"]').first();
+      await target.waitFor({ timeout: 10_000 });
+      await source.dragTo(target);
+      await wb.pickItem('Copy here', /drop/i);
+      await wb.pickItem('Skip existing keys', /exist/i);
+      const report = await wb.poll(async () => (await wb.toasts()).find((t) => /copied/i.test(t)), { timeout: 30_000, what: 'the copy report' });
+      log(`copy report: ${JSON.stringify(report)}`);
+      if (!/Copied 1 of 1 key to team-postgres; 0 skipped/.test(report)) {
+        throw new Error(`unexpected copy report: ${report}`);
+      }
+      const { via, rows } = await tableRows(db.url, `SELECT key, value FROM public.${table} WHERE key LIKE 'team/%' ORDER BY key`);
+      log(`${via}: ${JSON.stringify(rows)}`);
+      if (JSON.stringify(rows) !== JSON.stringify([['team/api/url', 'https://example.test/v2']])) {
+        throw new Error(`the table holds ${JSON.stringify(rows)} under team/`);
+      }
+      // Both roots show team/ now: the picture of two registries side by side.
+      await wb.poll(async () => (await wb.sidebar.locator('.monaco-list-row[aria-label="Folder team/"]').count()) === 2, { what: 'team/ under both roots' });
+      await wb.clearToasts();
+      // Open team › api under both roots for the picture.
+      for (const label of ['Folder team/', 'Folder team/api/']) {
+        for (let i = 0; i < 2; i++) {
+          const row = wb.sidebar.locator(`.monaco-list-row[aria-label="${label}"]`).nth(i);
+          await row.waitFor({ timeout: 10_000 });
+          if ((await row.getAttribute('aria-expanded')) !== 'true') {
+            await row.click();
+            await wb.poll(async () => (await row.getAttribute('aria-expanded')) === 'true', { timeout: 5000, what: `${label} (${i + 1}) to expand` });
+          }
+        }
+      }
+      await wb.poll(async () => (await wb.sidebar.locator('.monaco-list-row[aria-label="Key team/api/url"]').count()) === 2, { what: 'team/api/url under both roots' });
+      await wb.shot(path.join(shotsDir, '08a-copied.png'));
+      // A teammate changes the copy on the server, and adds a key.
+      const { openRegistry } = createRequire(import.meta.url)(path.join(repoRoot, 'dist', 'registry.js'));
+      const other = await openRegistry({ backend: 'postgres', url: db.url, table });
+      try {
+        await other.store('team/api/url', 'https://example.test/v3');
+        await other.store('team/api/timeout', '30');
+      } finally {
+        await other.close();
+      }
+      await wb.contextMenu('Folder team/', manifest.title(C('compareWith')) ?? 'Compare with');
+      await wb.pickItem('team-postgres', /compare/i);
+      await wb.answer('team/', { expect: /folder/i });
+      const diffRow = wb.sidebar.locator('.monaco-list-row[aria-label^="api/url"]').first();
+      await diffRow.waitFor({ timeout: 20_000 });
+      const labels = await wb.rowLabels();
+      log(`comparison rows: ${JSON.stringify(labels.filter((l) => /^api\//.test(l)))}`);
+      if (!labels.some((l) => /^api\/timeout: only in team-postgres/.test(l)) || !labels.some((l) => /^api\/url: different/.test(l))) {
+        throw new Error(`the comparison shows ${JSON.stringify(labels)}`);
+      }
+      await diffRow.click();
+      await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 20_000 });
+      await wb.poll(async () => (await page.locator('.monaco-diff-editor').first().innerText()).includes('v3'), { what: 'the diff editor showing both values' });
+    }],
+    ['add-remove-connection', 'Add Connection… adds a memory scratchpad as a third root; Remove Connection takes it away', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.runCommand(C('closeComparison')).catch(() => {});
+      await wb.runCommand(C('addConnection'));
+      await wb.pickItem('Memory', /backend/i);
+      await wb.answer('scratch', { expect: /name/i });
+      await wb.waitQuickInputClosed(20_000);
+      const root = wb.sidebar.locator('.monaco-list-row[aria-label^="Registry scratch"]').first();
+      await root.waitFor({ timeout: 20_000 });
+      const roots = (await wb.rowLabels()).filter((l) => l.startsWith('Registry '));
+      log(`roots: ${JSON.stringify(roots)}`);
+      if (roots.length !== 3 || !/Memory/.test(roots[2])) {
+        throw new Error(`expected three roots, the last a memory scratchpad: ${JSON.stringify(roots)}`);
+      }
+      const settings = path.join(workspace, '.vscode', 'settings.json');
+      const saved = readFileSync(settings, 'utf8');
+      if (!/"name": "scratch"/.test(saved) || !/"backend": "memory"/.test(saved)) {
+        throw new Error(`the connection is not in ${settings}: ${saved}`);
+      }
+      await wb.shot(path.join(shotsDir, '09a-three-roots.png'));
+      await wb.contextMenu(roots[2], manifest.title(C('removeConnection')) ?? 'Remove Connection');
+      const dialog = wb.dialog();
+      await dialog.waitFor({ timeout: 10_000 });
+      await wb.dialogConfirmButton().click();
+      await wb.poll(async () => (await root.count()) === 0, { what: 'the scratch root to go away' });
     }],
   ];
 

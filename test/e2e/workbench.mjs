@@ -160,10 +160,25 @@ export class Workbench {
     const input = this.quickInput().locator('input').first();
     await input.waitFor({ timeout: 15_000 });
     await input.fill(`>${title}`);
-    // Press Enter only once the *focused* row is this command: the filter is asynchronous.
+    // Press Enter only once the *focused* row is this command: the filter is asynchronous, and a
+    // recently used command that also matches (Add PostgreSQL Connection… for Add Connection…) may
+    // come first: then move down to the exact title.
     const focused = this.quickInput().locator('.monaco-list-row.focused', { hasText: title });
+    const exact = async () => (await this.quickInput().locator('.monaco-list-row.focused').first().innerText().catch(() => '')).includes(title);
     try {
-      await focused.first().waitFor({ timeout: 10_000 });
+      await focused.first().waitFor({ timeout: 10_000 }).catch(async (err) => {
+        const rows = await this.quickInput().locator('.monaco-list-row').allInnerTexts();
+        if (!rows.some((r) => r.includes(title))) {
+          throw err;
+        }
+      });
+      for (let i = 0; i < 10 && !(await exact()); i++) {
+        await this.page.keyboard.press('ArrowDown');
+        await sleep(100);
+      }
+      if (!(await exact())) {
+        throw new Error('not focused');
+      }
     } catch (err) {
       const rows = await this.quickInput().locator('.monaco-list-row').allInnerTexts();
       throw new Error(`palette has no focused row "${title}"; rows: ${JSON.stringify(rows.slice(0, 8))}`, { cause: err });

@@ -1,17 +1,21 @@
 /**
- * Switching backends by settings: memory, sqlite (in the workspace storage folder), PostgreSQL
- * (the machine's server when NAUTILUS_TEST_POSTGRES_URL is set, else PGlite), Redis (when
- * NAUTILUS_TEST_REDIS_URL is set). Passwords go to secret storage, never to settings or the log.
+ * Registries side by side: the workspace's own sqlite registry (always there) and connections from
+ * settings: memory, another sqlite file, PostgreSQL (the machine's server when
+ * NAUTILUS_TEST_POSTGRES_URL is set, else PGlite), Redis (when NAUTILUS_TEST_REDIS_URL is set).
+ * Passwords go to secret storage, never to settings or the log.
  */
 import * as assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { NautilusRegistryApi } from '../../src/extension/extension';
 import type { openRegistry } from '../../src/registry';
 import { startTcpRelay, startTestPostgres } from '../support/postgres';
 import type { TestPostgres } from '../support/postgres';
-import { children, describeNodes, freshMemory, getApi, setSettings, sleep, useBackend, waitFor } from './helpers';
+import { children, childrenOf, describeNodes, freshRegistry, getApi, roots, setConnections, setSettings, sleep, waitFor } from './helpers';
 
-describe('backends from settings', () => {
+describe('registries side by side', () => {
   let api: NautilusRegistryApi;
 
   before(async () => {
@@ -19,19 +23,12 @@ describe('backends from settings', () => {
   });
 
   after(async () => {
-    await freshMemory();
+    await setConnections(undefined);
+    await freshRegistry();
   });
 
-  it('memory: a fresh registry each time it opens', async () => {
-    const r = await useBackend('memory');
-    await r.store('m', '1');
-    await api._test.service.reconnect();
-    assert.equal(await (await api.getRegistry()).count(), 0);
-    assert.ok(api._test.service.status.notes.some((n) => /memory/i.test(n)), 'the UI says memory is temporary');
-  });
-
-  it('sqlite: lives in the workspace storage folder and survives a reopen', async () => {
-    const r = await useBackend('sqlite');
+  it('the workspace registry lives in the workspace storage folder and survives a reopen', async () => {
+    const r = await api.getRegistry();
     const d = r.describe();
     assert.equal(d.backend, 'sqlite');
     assert.equal(d.readOnly, false);
@@ -48,16 +45,67 @@ describe('backends from settings', () => {
     await again.removePrefix('');
   });
 
-  it('status bar shows backend, key count and state', async () => {
-    const r = await useBackend('memory');
-    await api._test.service.reconnect();
-    await (await api.getRegistry()).storeMany([
-      { key: 'a', value: '1' },
-      { key: 'b', value: '2' },
+  it('one root per registry with backend, location and state; each root shows its own keys', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'nautilus-roots-'));
+    await setConnections([
+      { name: 'scratch', backend: 'memory' },
+      { name: 'shared', backend: 'sqlite', file: path.join(dir, 'shared.sqlite') },
     ]);
+    await (await api.getRegistry()).store('ws/key', 'w');
+    await (await api.getRegistry('scratch')).store('mem/key', 'm');
+    await (await api.getRegistry('shared')).store('file/key', 'f');
+    api._test.provider.refresh();
+    const top = await roots(api);
+    assert.deepEqual(describeNodes(top), ['[workspace]', '[scratch]', '[shared]']);
+    const items = top.map((n) => api._test.provider.getTreeItem(n as never));
+    assert.equal(items[0].label, 'Workspace');
+    assert.match(String(items[1].description), /Memory/);
+    assert.match(String(items[2].description), /SQLite file · …\/nautilus-roots-[^/]+\/shared\.sqlite/);
+    assert.equal(items[2].contextValue, 'registry.connection');
+    assert.deepEqual(describeNodes(await childrenOf(api, 'workspace')), ['ws/']);
+    assert.deepEqual(describeNodes(await childrenOf(api, 'scratch')), ['mem/']);
+    assert.deepEqual(describeNodes(await childrenOf(api, 'shared')), ['file/']);
+    // Folders of different registries have different ids (the workspace's keep the old form).
+    const wsFolder = (await childrenOf(api, 'workspace'))[0];
+    const memFolder = (await childrenOf(api, 'scratch'))[0];
+    assert.equal(api._test.provider.getTreeItem(wsFolder as never).id, 'folder:ws/');
+    assert.notEqual(api._test.provider.getTreeItem(memFolder as never).id, 'folder:mem/');
+    assert.equal((api._test.provider.getParent(memFolder as never) as unknown as { registry: string }).registry, 'scratch');
+    // The status bar follows the selected registry.
+    api._test.statusBar.focus('scratch');
     await api._test.statusBar.refreshCount();
-    assert.match(api._test.statusBar.text, /Memory · 2 keys/);
-    assert.ok(r);
+    assert.match(api._test.statusBar.text, /scratch \(Memory/);
+    assert.match(api._test.statusBar.text, /1 key/);
+    api._test.statusBar.focus('workspace');
+    await api._test.statusBar.refreshCount();
+    assert.match(api._test.statusBar.text, /Workspace \(SQLite/);
+    await (await api.getRegistry()).removePrefix('');
+    await setConnections(undefined);
+  });
+
+  it('a memory connection is a fresh scratchpad each time it opens, and says so', async () => {
+    await setConnections([{ name: 'scratch', backend: 'memory' }]);
+    const r = await api.getRegistry('scratch');
+    await r.store('m', '1');
+    await api._test.service.get('scratch').reconnect();
+    assert.equal(await (await api.getRegistry('scratch')).count(), 0);
+    assert.ok(api._test.service.get('scratch').status.notes.some((n) => /memory/i.test(n)), 'the UI says memory is temporary');
+    await setConnections(undefined);
+  });
+
+  it('bad entries are left out with a reason; a backend nobody registered shows as a failed root', async () => {
+    await config_update([{ name: 'ok', backend: 'memory' }, { name: 'bad name!', backend: 'memory' }, { backend: 'memory' }, { name: 'pg', backend: 'postgres' }, { name: 'etcd1', backend: 'etcd' }]);
+    await waitFor('the valid connections', () => JSON.stringify(api.registryNames) === JSON.stringify(['workspace', 'ok', 'etcd1']));
+    assert.equal(api._test.service.connectionProblems.length, 3);
+    assert.ok(api._test.service.connectionProblems.some((p) => p.includes('needs "url"')));
+    api._test.provider.refresh();
+    const nodes = await childrenOf(api, 'etcd1');
+    assert.equal(nodes.length, 1);
+    assert.equal(nodes[0].kind, 'error');
+    assert.match(String(nodes[0].message), /etcd.*not available/);
+    assert.equal(api._test.service.get('etcd1').status.state, 'failed');
+    assert.deepEqual(await childrenOf(api, 'ok'), [], 'the other roots are not affected');
+    await setConnections(undefined);
   });
 
   describe('PostgreSQL', () => {
@@ -70,82 +118,98 @@ describe('backends from settings', () => {
     });
 
     after(async () => {
-      await setSettings({ backend: 'memory', 'postgres.url': undefined, 'postgres.table': undefined });
-      await api._test.passwords.delete('postgres', pg?.url ?? 'postgres://x@y/z');
+      await setConnections(undefined);
+      await setSettings({ connectTimeoutMs: undefined });
       await pg?.close();
     });
 
-    it('connects from settings, shows shared keys and follows changes from another client', async function () {
+    it('connects as a connection next to the workspace registry and follows changes from another client', async function () {
       this.timeout(60_000);
       const url = new URL(pg!.url);
       const password = url.password || undefined;
       url.password = '';
-      // The password (if the server needs one) goes through the Connect command into secret storage.
+      // The password (if the server needs one) goes through the command into secret storage.
       const connected = await vscode.commands.executeCommand('nautilusRegistry.connectPostgres', {
+        name: 'team',
         url: url.toString(),
         password,
         table: 'nautilus_ext_test',
       });
       assert.equal(connected, true);
-      const r = await api.getRegistry();
+      const r = await api.getRegistry('team');
       assert.equal(r.describe().backend, 'postgres');
-      assert.equal(api._test.service.status.state, 'connected');
+      assert.equal(api._test.service.get('team').status.state, 'connected');
       await r.store('shared/one', '1');
       api._test.provider.refresh();
-      assert.deepEqual(describeNodes(await children(api)), ['shared/']);
+      assert.deepEqual(describeNodes(await childrenOf(api, 'team')), ['shared/']);
       // Another client writes straight into the table: the view follows by itself (a server notifies;
       // on PGlite the registry polls the table).
       await pg!.sql(`INSERT INTO public.nautilus_ext_test (key, value) VALUES ('outside/key', 'x')`);
-      await waitFor('the outside key in the view', async () => describeNodes(await children(api)).includes('outside/'), 15_000);
+      await waitFor('the outside key in the view', async () => describeNodes(await childrenOf(api, 'team')).includes('outside/'), 15_000);
       const settingsText = JSON.stringify(vscode.workspace.getConfiguration('nautilusRegistry'));
       if (password) {
         assert.ok(!settingsText.includes(password));
         assert.ok(!api._test.logLines().some((l) => l.includes(password)));
       }
+      const item = api._test.provider.getTreeItem(api._test.provider.rootOf('team')!);
+      assert.match(String(item.description), /PostgreSQL · postgres:\/\//);
+      if (password) {
+        assert.ok(!String(item.description).includes(password) && !JSON.stringify(item.tooltip).includes(password), 'never a password in the root');
+      }
     });
 
-    it('a server that goes away shows one Reconnect node (not an error per folder), and Reconnect brings the keys back', async function () {
+    it('a server that goes away shows one Reconnect node under its root, the other roots keep working, and Reconnect brings the keys back', async function () {
       this.timeout(60_000);
       const relay = await startTcpRelay(pg!.url);
       try {
-        assert.equal(
-          await vscode.commands.executeCommand('nautilusRegistry.connectPostgres', { url: relay.url, table: 'nautilus_ext_outage', target: 'workspace' }),
-          true,
-        );
-        const r = await api.getRegistry();
+        assert.equal(await vscode.commands.executeCommand('nautilusRegistry.connectPostgres', { name: 'outage', url: relay.url, table: 'nautilus_ext_outage' }), true);
+        const r = await api.getRegistry('outage');
         await r.store('outage/k', 'v');
+        await (await api.getRegistry()).store('local/k', 'v');
         api._test.provider.refresh();
-        assert.deepEqual(describeNodes(await children(api)), ['outage/']);
+        assert.deepEqual(describeNodes(await childrenOf(api, 'outage')), ['outage/']);
         await relay.down();
         api._test.provider.refresh();
         const nodes = await waitFor(
           'the lost-connection node',
           async () => {
-            const n = await children(api);
+            const n = await childrenOf(api, 'outage');
             return n.length === 1 && n[0].kind === 'error' ? n : undefined;
           },
           20_000,
         );
-        assert.equal(api._test.service.status.state, 'lost');
+        assert.equal(api._test.service.get('outage').status.state, 'lost');
         const item = api._test.provider.getTreeItem(nodes![0] as never);
         assert.equal(item.command?.command, 'nautilusRegistry.reconnect');
+        const started = Date.now();
+        assert.deepEqual(describeNodes(await children(api)), ['local/'], 'the workspace root is not blocked');
+        assert.ok(Date.now() - started < 2000);
+        api._test.statusBar.focus('outage');
         assert.match(api._test.statusBar.text, /disconnected/);
+        api._test.statusBar.focus('workspace');
         await relay.up();
-        assert.equal(await vscode.commands.executeCommand('nautilusRegistry.reconnect'), 'connected');
-        assert.deepEqual(describeNodes(await children(api)), ['outage/']);
+        assert.equal(await vscode.commands.executeCommand('nautilusRegistry.reconnect', { registry: 'outage' }), 'connected');
+        assert.deepEqual(describeNodes(await childrenOf(api, 'outage')), ['outage/']);
+        await (await api.getRegistry()).removePrefix('');
       } finally {
         await relay.close();
       }
     });
 
-    it('a wrong server fails clearly: failed state, not-connected welcome, no toast storm', async function () {
+    it('a wrong server fails clearly under its own root: failed state, a Retry node, no toast storm', async function () {
       this.timeout(30_000);
-      await setSettings({ 'postgres.url': 'postgres://nobody@127.0.0.1:9/none', connectTimeoutMs: 1000, backend: 'postgres' });
-      await assert.rejects(api.getRegistry());
-      await waitFor('failed', () => api._test.service.status.state === 'failed');
-      assert.deepEqual(await children(api), [], 'an empty tree shows the not-connected welcome view');
-      assert.match(api._test.view.message ?? '', /Could not open the postgres registry/);
+      await setSettings({ connectTimeoutMs: 1000 });
+      await setConnections([{ name: 'nowhere', backend: 'postgres', url: 'postgres://nobody@127.0.0.1:9/none' }]);
+      await assert.rejects(api.getRegistry('nowhere'));
+      await waitFor('failed', () => api._test.service.get('nowhere').status.state === 'failed');
+      const nodes = await childrenOf(api, 'nowhere');
+      assert.equal(nodes.length, 1);
+      assert.equal(nodes[0].kind, 'error');
+      assert.equal(api._test.provider.getTreeItem(nodes[0] as never).command?.command, 'nautilusRegistry.reconnect');
+      assert.match(String(api._test.provider.getTreeItem(api._test.provider.rootOf('nowhere')!).contextValue), /^registry\.connection\.failed/);
+      assert.equal(api._test.service.status.state, 'connected', 'the workspace registry is fine');
       await setSettings({ connectTimeoutMs: undefined });
+      await setConnections(undefined);
     });
   });
 
@@ -160,28 +224,32 @@ describe('backends from settings', () => {
     });
 
     after(async () => {
-      await setSettings({ backend: 'memory', 'redis.url': undefined, 'redis.keyPrefix': undefined });
+      await setConnections(undefined);
     });
 
-    it('connects from settings under a fresh key prefix', async function () {
+    it('connects as a connection under a fresh key prefix', async function () {
       this.timeout(30_000);
       const prefix = `nautilus-ext-test:${Date.now()}:`;
-      assert.equal(await vscode.commands.executeCommand('nautilusRegistry.connectRedis', { url, keyPrefix: prefix }), true);
-      const r = await api.getRegistry();
+      assert.equal(await vscode.commands.executeCommand('nautilusRegistry.connectRedis', { name: 'cache', url, keyPrefix: prefix }), true);
+      const r = await api.getRegistry('cache');
       assert.equal(r.describe().backend, 'redis');
       await r.store('r/k', 'v');
       api._test.provider.refresh();
-      assert.deepEqual(describeNodes(await children(api)), ['r/']);
+      assert.deepEqual(describeNodes(await childrenOf(api, 'cache')), ['r/']);
       await r.removePrefix('');
     });
   });
 });
 
+async function config_update(list: unknown[]): Promise<void> {
+  await vscode.workspace.getConfiguration('nautilusRegistry').update('connections', list, vscode.ConfigurationTarget.Workspace);
+}
+
 describe('measurement: first tree children of a 100,000-key sqlite registry', () => {
   it('opening through the extension vs the floor (dist/registry.js opened and asked for children directly)', async function () {
     this.timeout(180_000);
     const api = await getApi();
-    const r = await useBackend('sqlite');
+    const r = await api.getRegistry();
     await r.removePrefix('');
     for (let c = 0; c < 100; c++) {
       await r.storeMany(Array.from({ length: 1000 }, (_, i) => ({ key: `bench/${String(c).padStart(2, '0')}/${i}`, value: `value ${c * 1000 + i}` })));
@@ -198,10 +266,7 @@ describe('measurement: first tree children of a 100,000-key sqlite registry', ()
     let extTop: string[] = [];
     let floorTop: string[] = [];
     const measureExtension = async (): Promise<void> => {
-      // Close, reopen from settings, first children of the view; timed from the moment the
-      // extension starts opening (the settings round trip is not counted).
-      await setSettings({ backend: 'memory' });
-      await api.getRegistry();
+      // Close, reopen, first children of the view; timed from the moment the extension starts opening.
       await sleep(200);
       let t = 0;
       const sub = api._test.service.onDidChangeStatus((st) => {
@@ -209,16 +274,14 @@ describe('measurement: first tree children of a 100,000-key sqlite registry', ()
           t = performance.now();
         }
       });
-      await setSettings({ backend: 'sqlite' });
-      await api.getRegistry();
+      await api._test.service.reconnect();
       extTop = describeNodes(await children(api));
       ext_ms.push(performance.now() - t);
       sub.dispose();
     };
     const measureFloor = async (): Promise<void> => {
-      // The same file opened with the core bundle, children() called directly.
-      await setSettings({ backend: 'memory' });
-      await api.getRegistry();
+      // The same file opened with the core bundle, children() called directly (the extension's copy closed first).
+      await api._test.service.workspace.close();
       await sleep(200);
       const t = performance.now();
       const direct = await core.openRegistry({ backend: 'sqlite', file, wasmPath: `${ext.extensionPath}/dist/sql-wasm.wasm` });
@@ -242,9 +305,7 @@ describe('measurement: first tree children of a 100,000-key sqlite registry', ()
     console.log(
       `      first children of 100,050 keys: extension ${med(ext_ms).toFixed(0)} ms, floor ${med(floor_ms).toFixed(0)} ms, ratio ${(med(ext_ms) / med(floor_ms)).toFixed(2)} (median of ${rounds})`,
     );
-    await setSettings({ backend: 'sqlite' });
     await (await api.getRegistry()).removePrefix('');
-    await setSettings({ backend: 'memory' });
   });
 });
 
@@ -257,26 +318,27 @@ describe('workspace trust (simulated in a trusted window)', () => {
 
   after(async () => {
     await api._test.service.setTrustOverride(undefined);
-    await setSettings({ backend: 'memory', 'postgres.url': undefined });
+    await setConnections(undefined);
   });
 
-  it('uses only the local registry when the workspace is not trusted, and says so', async () => {
+  it('shows only the workspace registry when the workspace is not trusted, and says why', async () => {
+    await setConnections([{ name: 'evil', backend: 'postgres', url: 'postgres://attacker@203.0.113.1:5432/x' }]);
     await api._test.service.setTrustOverride(false);
-    await setSettings({ backend: 'postgres', 'postgres.url': 'postgres://attacker@203.0.113.1:5432/x' });
-    const r = await api.getRegistry();
-    assert.equal(r.describe().backend, 'sqlite');
-    assert.equal(api._test.service.status.requested, 'postgres');
-    assert.equal(api._test.service.status.backend, 'sqlite');
-    assert.ok(api._test.service.status.notes.some((n) => n.includes('Restricted Mode')));
-    assert.match(api._test.view.message ?? '', /Restricted Mode/);
+    assert.deepEqual(api.registryNames, ['workspace']);
+    assert.ok(!(await roots(api)).some((n) => n.kind === 'registry'), 'alone, the workspace registry shows its keys at the top level');
+    assert.equal((await api.getRegistry()).describe().backend, 'sqlite');
+    assert.match(api._test.view.message ?? '', /Restricted Mode.*1 connection/);
     assert.ok(!api._test.logLines().some((l) => l.includes('203.0.113.1') && l.includes('Opening')), 'never tried the server');
+    assert.equal(await vscode.commands.executeCommand('nautilusRegistry.addConnection', { name: 'x', backend: 'memory' }), undefined, 'no connections added in Restricted Mode');
+    await api._test.service.setTrustOverride(undefined);
+    assert.deepEqual(api.registryNames, ['workspace', 'evil'], 'trusted again: the connection is back');
   });
 
   it('declares the connection settings as restricted and machine-overridable', () => {
     const pkg = vscode.extensions.getExtension('nautilus.nautilus-registry')!.packageJSON;
     const restricted: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
-    for (const key of ['backend', 'postgres.url', 'postgres.schema', 'postgres.table', 'postgres.ssl', 'redis.url', 'redis.keyPrefix']) {
+    for (const key of ['connections', 'backend', 'postgres.url', 'postgres.schema', 'postgres.table', 'postgres.ssl', 'redis.url', 'redis.keyPrefix']) {
       assert.ok(restricted.includes(`nautilusRegistry.${key}`), `${key} is restricted`);
       assert.equal(pkg.contributes.configuration.properties[`nautilusRegistry.${key}`].scope, 'machine-overridable', `${key} scope`);
     }

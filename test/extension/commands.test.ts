@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { NautilusRegistryApi } from '../../src/extension/extension';
 import type { RegistryStorage } from '../../src/registry';
-import { children, closeEditors, freshMemory, getApi, isRegistryError, setSettings, waitFor } from './helpers';
+import { children, closeEditors, freshRegistry, getApi, isRegistryError, setConnections, setSettings, waitFor } from './helpers';
 
 const run = <T>(id: string, ...args: unknown[]): Thenable<T> => vscode.commands.executeCommand<T>(`nautilusRegistry.${id}`, ...args);
 
@@ -28,7 +28,7 @@ describe('commands with arguments', () => {
   });
 
   beforeEach(async () => {
-    registry = await freshMemory();
+    registry = await freshRegistry();
   });
 
   after(async () => {
@@ -177,41 +177,106 @@ describe('commands with arguments', () => {
     assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), { 'i/a': 'A', 'i/b': 'B', 'i/n': '42' });
   });
 
-  it('switchBackend changes the setting and the open registry', async () => {
-    assert.equal(await cmd('switchBackend', 'sqlite'), 'sqlite');
-    assert.equal(vscode.workspace.getConfiguration('nautilusRegistry').get('backend'), 'sqlite');
-    assert.equal((await api.getRegistry()).describe().backend, 'sqlite');
-    assert.equal(await cmd('switchBackend', { backend: 'memory' }), 'memory');
-    assert.equal((await api.getRegistry()).describe().backend, 'memory');
-    await assert.rejects(Promise.resolve(cmd('switchBackend', 'mongodb')), (err) => isRegistryError(err, 'INVALID_CONFIG'));
+  it('connections from code: add, reorder, rename, remove; commands act on { registry }, the workspace registry without it', async () => {
+    try {
+      assert.equal(await cmd('addConnection', { name: 'scratch', backend: 'memory' }), 'scratch');
+      assert.equal(await cmd('addConnection', { name: 'other', backend: 'memory' }), 'other');
+      assert.deepEqual(api.registryNames, ['workspace', 'scratch', 'other']);
+      assert.equal(await cmd('store', { key: 'x/y', value: '1', registry: 'scratch' }), true);
+      assert.equal(await cmd('retrieve', { key: 'x/y', registry: 'scratch' }), '1');
+      assert.equal(await cmd('retrieve', 'x/y'), undefined, 'without a registry: the workspace registry, which does not have it');
+      assert.equal(await cmd('contains', { key: 'x/y', registry: 'other' }), false);
+      assert.equal(await cmd('moveConnectionUp', { registry: 'other' }), true);
+      assert.deepEqual(api.registryNames, ['workspace', 'other', 'scratch']);
+      assert.equal(await cmd('moveConnectionUp', { registry: 'other' }), false, 'already first among the connections');
+      assert.equal(await cmd('moveConnectionDown', { registry: 'scratch' }), false, 'already last');
+      assert.equal(await cmd('editConnection', { registry: 'scratch', backend: 'memory', note: 'edited' }), 'scratch');
+      assert.equal(vscode.workspace.getConfiguration('nautilusRegistry').get<{ name: string; note?: string }[]>('connections')!.find((c) => c.name === 'scratch')?.note, 'edited');
+      assert.equal(await cmd('renameConnection', { registry: 'other', to: 'renamed' }), 'renamed');
+      assert.deepEqual(api.registryNames, ['workspace', 'renamed', 'scratch']);
+      await assert.rejects(Promise.resolve(cmd('addConnection', { name: 'workspace', backend: 'memory' })), (err) => isRegistryError(err, 'INVALID_CONFIG'));
+      await assert.rejects(Promise.resolve(cmd('addConnection', { name: 'bad name!', backend: 'memory' })), (err) => isRegistryError(err, 'INVALID_CONFIG'));
+      await assert.rejects(Promise.resolve(cmd('retrieve', { key: 'a', registry: 'nope' })), (err) => isRegistryError(err, 'NOT_FOUND'));
+      await assert.rejects(Promise.resolve(cmd('removeConnection', { registry: 'workspace' })), (err) => isRegistryError(err, 'INVALID_CONFIG'));
+      assert.equal(await cmd('removeConnection', { registry: 'renamed' }), true);
+      assert.equal(await cmd('removeConnection', { registry: 'scratch' }), true);
+      assert.deepEqual(api.registryNames, ['workspace']);
+    } finally {
+      await setConnections(undefined);
+    }
   });
 
-  it('connectPostgres / connectRedis save the URL without the password, the password in secret storage; forgetPassword removes it', async function () {
+  it('connectPostgres / connectRedis add a connection: URL without the password in settings, the password in secret storage; forgetPassword removes it', async function () {
     // A server that refuses connections: the commands still save what they were given, the
-    // registry fails to open (state failed), and nothing secret reaches settings or the log.
+    // connection fails to open (state failed), and nothing secret reaches settings or the log.
     const secret = 'S3cret-cmd-' + Date.now();
     const url = 'postgres://tester@127.0.0.1:9/nodb';
     await setSettings({ connectTimeoutMs: 1000 });
     try {
       await assert.rejects(Promise.resolve(cmd('connectPostgres', { url, password: secret })));
-      assert.equal(vscode.workspace.getConfiguration('nautilusRegistry').get('postgres.url'), url);
-      assert.equal(vscode.workspace.getConfiguration('nautilusRegistry').get('backend'), 'postgres');
-      assert.equal(await api._test.passwords.get('postgres', url), secret);
-      await waitFor('the failed state', () => api._test.service.status.state === 'failed');
-      assert.equal(await cmd('forgetPassword', 'postgres'), true);
-      assert.equal(await api._test.passwords.get('postgres', url), undefined);
-      assert.equal(await cmd('forgetPassword', { backend: 'postgres' }), false);
+      const saved = vscode.workspace.getConfiguration('nautilusRegistry').get<{ name: string; backend: string; url: string }[]>('connections')!;
+      assert.deepEqual(
+        saved.map((c) => [c.name, c.backend, c.url]),
+        [['PostgreSQL', 'postgres', url]],
+      );
+      assert.equal(await api._test.passwords.getConnection('PostgreSQL'), secret);
+      await waitFor('the failed state', () => api._test.service.find('PostgreSQL')?.status.state === 'failed');
+      assert.equal(api._test.service.status.state, 'connected', 'the workspace registry is not affected');
+      assert.equal(await cmd('forgetPassword', { registry: 'PostgreSQL' }), true);
+      assert.equal(await api._test.passwords.getConnection('PostgreSQL'), undefined);
+      assert.equal(await cmd('forgetPassword', 'PostgreSQL'), false);
 
       const rurl = 'redis://127.0.0.1:9';
       await assert.rejects(Promise.resolve(cmd('connectRedis', { url: `redis://:${secret}@127.0.0.1:9` })));
-      assert.equal(vscode.workspace.getConfiguration('nautilusRegistry').get('redis.url'), `${rurl}`);
-      assert.equal(await api._test.passwords.get('redis', rurl), secret, 'a password in the URL moves to secret storage');
-      assert.equal(await cmd('forgetPassword', 'redis'), true);
+      const redis = vscode.workspace.getConfiguration('nautilusRegistry').get<{ name: string; url: string }[]>('connections')!.find((c) => c.name === 'Redis');
+      assert.equal(redis?.url, rurl);
+      assert.equal(await api._test.passwords.getConnection('Redis'), secret, 'a password in the URL moves to secret storage');
+      assert.equal(await cmd('removeConnection', { registry: 'Redis' }), true);
+      assert.equal(await api._test.passwords.getConnection('Redis'), undefined, 'removing a connection forgets its password');
       const settingsText = JSON.stringify(vscode.workspace.getConfiguration('nautilusRegistry'));
       assert.ok(!settingsText.includes(secret), 'no password in settings');
       assert.ok(!api._test.logLines().some((l) => l.includes(secret)), 'no password in the log');
     } finally {
-      await setSettings({ backend: 'memory', connectTimeoutMs: undefined, 'postgres.url': undefined, 'redis.url': undefined });
+      await setSettings({ connectTimeoutMs: undefined });
+      await setConnections(undefined);
+    }
+  });
+
+  it('copyToRegistry / moveToRegistry and compareWith / compareLoadMore / openDiff / closeComparison between registries', async () => {
+    try {
+      assert.equal(await cmd('addConnection', { name: 'other', backend: 'memory' }), 'other');
+      await registry.storeMany([
+        { key: 'cfg/a', value: '1' },
+        { key: 'cfg/b', value: '2' },
+        { key: 'cfg/c', value: '3' },
+      ]);
+      const copied = await cmd<{ copied: number }>('copyToRegistry', { folders: ['cfg/'], to: 'other' });
+      assert.equal(copied.copied, 3);
+      const other = await api.getRegistry('other');
+      await other.store('cfg/b', 'changed');
+      await other.store('cfg/only-there', 'x');
+      const moved = await cmd<{ copied: number; removed: number }>('moveToRegistry', { keys: ['cfg/c'], to: 'other', folder: 'moved/', conflict: 'replace' });
+      assert.deepEqual([moved.copied, moved.removed], [1, 1]);
+      assert.equal(await other.retrieve('moved/c'), '3');
+      assert.equal(await registry.contains('cfg/c'), false);
+      const page = await cmd<{ entries: { kind: string; rel: string }[]; next?: string }>('compareWith', { prefix: 'cfg/', to: 'other' });
+      assert.deepEqual(page.entries, [
+        { kind: 'different', rel: 'b' },
+        { kind: 'right', rel: 'c' },
+        { kind: 'right', rel: 'only-there' },
+      ]);
+      assert.equal(page.next, undefined);
+      assert.equal(await cmd('compareLoadMore'), undefined, 'complete: nothing more to compare');
+      const nodes = api._test.compare.getChildren();
+      const different = nodes.find((n) => n.kind === 'diff' && (n as { entry: { kind: string } }).entry.kind === 'different');
+      const uri = await cmd<string>('openDiff', different);
+      assert.equal(uri, 'nautilus-registry://other/cfg/b');
+      await waitFor('the diff editor', () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff);
+      await closeEditors();
+      await cmd('closeComparison');
+      assert.deepEqual(api._test.compare.getChildren(), []);
+    } finally {
+      await setConnections(undefined);
     }
   });
 

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RegistryStorage } from '../../src/registry';
-import { closeEditors, freshMemory, waitFor } from './helpers';
+import { closeEditors, freshRegistry, getApi, setConnections, waitFor } from './helpers';
 
 const uriOf = (key: string): vscode.Uri => vscode.Uri.from({ scheme: 'nautilus-registry', path: '/' + key });
 
@@ -10,11 +10,34 @@ describe('value editor (FileSystemProvider)', () => {
   let registry: RegistryStorage;
 
   beforeEach(async () => {
-    registry = await freshMemory();
+    registry = await freshRegistry();
   });
 
   afterEach(async () => {
     await closeEditors();
+  });
+
+  it('a value tab carries its registry (nautilus-registry://<name>/<key>) and follows only that registry', async () => {
+    const api = await getApi();
+    try {
+      await setConnections([{ name: 'MixedCase', backend: 'memory' }]);
+      const other = await api.getRegistry('MixedCase');
+      await other.store('same/key', 'from MixedCase');
+      await registry.store('same/key', 'from the workspace');
+      const uri = await vscode.commands.executeCommand<string>('nautilusRegistry.openValue', { key: 'same/key', registry: 'MixedCase' });
+      assert.match(uri, /^nautilus-registry:\/\/mixedcase\/same\/key$/i);
+      const doc = vscode.window.activeTextEditor!.document;
+      assert.equal(doc.getText(), 'from MixedCase');
+      await vscode.commands.executeCommand('nautilusRegistry.openValue', 'same/key');
+      assert.equal(vscode.window.activeTextEditor!.document.getText(), 'from the workspace');
+      // A change in the workspace registry leaves the other tab alone; a change in its own registry updates it.
+      await registry.remove('same/key');
+      await other.store('same/key', 'changed in MixedCase');
+      await waitFor('the MixedCase tab to follow', () => doc.getText() === 'changed in MixedCase');
+      assert.ok(vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === doc.uri.toString())), 'still open');
+    } finally {
+      await setConnections(undefined);
+    }
   });
 
   it('opens, edits, saves and the API reads the new value back (TTL kept)', async () => {

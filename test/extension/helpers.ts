@@ -27,23 +27,27 @@ export async function setSettings(values: Record<string, unknown>): Promise<void
   }
 }
 
-/** Switches to `backend` through the settings and returns the registry now open. */
-export async function useBackend(backend: string, extra: Record<string, unknown> = {}): Promise<RegistryStorage> {
+/**
+ * The workspace registry (sqlite in the workspace storage folder), emptied, with the view settings
+ * back to their defaults: what most test files start from.
+ */
+export async function freshRegistry(): Promise<RegistryStorage> {
   const api = await getApi();
-  await setSettings({ ...extra, backend });
+  await setSettings({ separator: undefined, pageSize: undefined, valuePreviewLength: undefined });
   const registry = await api.getRegistry();
-  assert.equal(api._test.service.status.backend, backend, `expected the ${backend} backend, status: ${JSON.stringify(api._test.service.status)}`);
+  await registry.removePrefix('');
+  assert.equal(await registry.count(), 0);
+  // Start from a view that has nothing of the previous test cached (not even a batch on its way).
+  api._test.provider.refresh();
   return registry;
 }
 
-/** A fresh, empty in-memory registry for a test file. */
-export async function freshMemory(): Promise<RegistryStorage> {
+/** Replaces the connections (user-level list untouched); waits until the view has one root per connection. */
+export async function setConnections(list: Record<string, unknown>[] | undefined): Promise<void> {
   const api = await getApi();
-  await setSettings({ backend: 'memory', separator: undefined, pageSize: undefined, valuePreviewLength: undefined });
-  await api._test.service.reconnect();
-  const registry = await api.getRegistry();
-  assert.equal(await registry.count(), 0);
-  return registry;
+  await config().update('connections', list, vscode.ConfigurationTarget.Workspace);
+  const want = ['workspace', ...(list ?? []).map((c) => String(c.name))];
+  await waitFor(`registries ${want.join(', ')}`, () => JSON.stringify(api.registryNames) === JSON.stringify(want));
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -71,7 +75,8 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
 }
 
 export interface NodeLike {
-  kind: 'folder' | 'key' | 'loadMore' | 'error';
+  kind: 'registry' | 'folder' | 'key' | 'loadMore' | 'error';
+  registry?: string;
   prefix?: string;
   key?: string;
   preview?: string;
@@ -80,14 +85,26 @@ export interface NodeLike {
   message?: string;
 }
 
-/** The children the tree provider gives for a node (undefined: the top level). */
+/** The children the tree provider gives for a node (undefined: the workspace registry's top level, below its root). */
 export async function children(api: NautilusRegistryApi, node?: NodeLike): Promise<NodeLike[]> {
-  return (await api._test.provider.getChildren(node as never)) as unknown as NodeLike[];
+  return (await api._test.provider.getChildren((node ?? api._test.provider.rootOf('workspace')) as never)) as unknown as NodeLike[];
+}
+
+/** The top level of the view: one root per registry. */
+export async function roots(api: NautilusRegistryApi): Promise<NodeLike[]> {
+  return (await api._test.provider.getChildren(undefined)) as unknown as NodeLike[];
+}
+
+/** The top level of a registry's keys, below its root. */
+export async function childrenOf(api: NautilusRegistryApi, registry: string, node?: NodeLike): Promise<NodeLike[]> {
+  return (await api._test.provider.getChildren((node ?? api._test.provider.rootOf(registry)) as never)) as unknown as NodeLike[];
 }
 
 /** Labels for assertions: folders as 'name/', keys as their key, "Load more…" as '…'. */
 export function describeNodes(nodes: NodeLike[]): string[] {
-  return nodes.map((n) => (n.kind === 'folder' ? n.prefix! : n.kind === 'key' ? n.key! : n.kind === 'loadMore' ? '…' : `error: ${n.message}`));
+  return nodes.map((n) =>
+    n.kind === 'registry' ? `[${n.registry}]` : n.kind === 'folder' ? n.prefix! : n.kind === 'key' ? n.key! : n.kind === 'loadMore' ? '…' : `error: ${n.message}`,
+  );
 }
 
 export function isRegistryError(err: unknown, code: string): boolean {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RegistryStorage } from '../../src/registry';
-import { freshMemory, isRegistryError } from './helpers';
+import { freshRegistry, isRegistryError } from './helpers';
 
 interface ImportReport {
   total: number;
@@ -20,7 +20,7 @@ describe('import / export', () => {
   let dir: string;
 
   beforeEach(async () => {
-    registry = await freshMemory();
+    registry = await freshRegistry();
     dir = mkdtempSync(path.join(os.tmpdir(), 'nautilus-io-'));
   });
 

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { NautilusRegistryApi } from '../../src/extension/extension';
 import type { RegistryStorage } from '../../src/registry';
-import { children, describeNodes, freshMemory, getApi, setSettings, waitFor } from './helpers';
+import { children, describeNodes, freshRegistry, getApi, setSettings, waitFor } from './helpers';
 import type { NodeLike } from './helpers';
 
 describe('Keys view', () => {
@@ -12,7 +12,7 @@ describe('Keys view', () => {
 
   beforeEach(async () => {
     api = await getApi();
-    registry = await freshMemory();
+    registry = await freshRegistry();
   });
 
   afterEach(async () => {
@@ -70,7 +70,7 @@ describe('Keys view', () => {
     assert.equal(parent.prefix, 'deep/a/');
     const grand = api._test.provider.getParent(parent as never) as unknown as NodeLike;
     assert.equal(grand.prefix, 'deep/');
-    assert.equal(api._test.provider.getParent(grand as never), undefined);
+    assert.equal(api._test.provider.getParent(grand as never), undefined, 'alone, the workspace registry has no root node');
     // k33 is on the 7th page of 5: reveal loads pages until it is there.
     assert.equal(await api._test.provider.reveal('deep/a/b/k33'), true);
     const page = api._test.provider.peek('deep/a/b/');
@@ -128,7 +128,12 @@ describe('Keys view', () => {
     const a = await folder(['live', 'a']);
     await folder(['live', 'b']);
     // Let the first counts of the folders just shown arrive before watching the events.
-    await waitFor('the first folder counts', () => api._test.provider.peek('live/')?.items.every((i) => i.description !== undefined));
+    await waitFor(
+      'the first folder counts',
+      () =>
+        api._test.provider.peek('live/')?.items.every((i) => i.description !== undefined) &&
+        api._test.provider.peek('')?.items.every((i) => i.kind !== 'folder' || i.description !== undefined),
+    );
     const fired: unknown[] = [];
     const loads = api._test.provider.loadCounts;
     const before = { a: loads.get('live/a/') ?? 0, b: loads.get('live/b/') ?? 0, top: loads.get('') ?? 0 };
@@ -136,10 +141,12 @@ describe('Keys view', () => {
     try {
       // A burst of 200 changes in one folder, from "outside" (the API), all within the debounce window.
       await Promise.all(Array.from({ length: 200 }, (_, i) => registry.store(`live/a/burst${i}`, String(i))));
-      await waitFor('a refresh event', () => fired.length > 0);
+      await waitFor('the refresh of live/a/', () => fired.some((e) => (e as NodeLike | undefined)?.prefix === 'live/a/')).catch((err: Error) => {
+        throw new Error(`${err.message}; events: ${fired.map((e) => (e === undefined ? 'all' : describeNodes([e as NodeLike])[0])).join(', ')}; loads ${JSON.stringify([...loads])}`);
+      });
       await new Promise((r) => setTimeout(r, 300));
       const folderEvents = fired.filter((e) => (e as NodeLike | undefined)?.prefix === 'live/a/');
-      assert.equal(folderEvents.length, 1, `one batched event for live/a/, got ${fired.length} events`);
+      assert.equal(folderEvents.length, 1, `one batched event for live/a/, got ${describeNodes(fired.filter((e) => e) as NodeLike[]).join(', ')}`);
       assert.ok(!fired.includes(undefined), 'the whole tree was not refreshed');
       assert.equal((await children(api, a)).length, 201);
       assert.equal(loads.get('live/a/'), before.a + 1, 'live/a/ reloaded once for the whole burst');

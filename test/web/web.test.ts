@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { workspaceFiles } from '../../src/extension/workspaceFiles';
 import { openRegistry, webFileSystem } from '../../src/registry';
-import { getApi, isRegistryError, setSettings } from '../extension/helpers';
+import { getApi, isRegistryError, setConnections } from '../extension/helpers';
 
 async function storageDir(): Promise<vscode.Uri> {
   const api = await getApi();
@@ -21,7 +21,6 @@ async function storageDir(): Promise<vscode.Uri> {
 describe('VS Code for the Web (web worker extension host)', () => {
   before(async () => {
     const api = await getApi();
-    await setSettings({ backend: 'sqlite' });
     await api._test.service.reconnect();
   });
 
@@ -80,7 +79,7 @@ describe('VS Code for the Web (web worker extension host)', () => {
     await first.store('web/still', 'writable');
   });
 
-  it('PostgreSQL and Redis say in one line that they need the desktop or a Remote window', async () => {
+  it('PostgreSQL and Redis say in one line that they need the desktop or a Remote window; their connections show as unavailable', async () => {
     const api = await getApi();
     for (const [command, label] of [
       ['nautilusRegistry.connectPostgres', 'PostgreSQL'],
@@ -91,16 +90,26 @@ describe('VS Code for the Web (web worker extension host)', () => {
         (err: unknown) => isRegistryError(err, 'UNSUPPORTED') && new RegExp(`^${label} needs a network connection .*VS Code Desktop or a Remote window`).test((err as Error).message),
       );
     }
-    await assert.rejects(
-      Promise.resolve(vscode.commands.executeCommand('nautilusRegistry.switchBackend', { backend: 'redis' })),
-      (err: unknown) => isRegistryError(err, 'UNSUPPORTED'),
-    );
-    // Settings that ask for a server (synced from a desktop, say): the registry fails with that line, nothing crashes.
-    await setSettings({ backend: 'postgres' });
-    await assert.rejects(api.getRegistry(), (err: unknown) => isRegistryError(err, 'UNSUPPORTED') && /PostgreSQL needs a network connection/.test((err as Error).message));
-    assert.equal(api._test.service.status.state, 'failed');
-    assert.match(api._test.service.status.error ?? '', /PostgreSQL needs a network connection that a browser cannot open/);
-    await setSettings({ backend: 'sqlite' });
+    // Connections in settings (synced from a desktop, say): each root fails with that line, nothing crashes.
+    await setConnections([
+      { name: 'team', backend: 'postgres', url: 'postgres://u@127.0.0.1/db' },
+      { name: 'cache', backend: 'redis', url: 'redis://127.0.0.1:6379' },
+      { name: 'file', backend: 'sqlite', file: '/tmp/other.sqlite' },
+    ]);
+    try {
+      for (const [name, re] of [
+        ['team', /PostgreSQL needs a network connection that a browser cannot open/],
+        ['cache', /Redis needs a network connection that a browser cannot open/],
+        ['file', /SQLite file connection .* needs VS Code Desktop or a Remote window/],
+      ] as const) {
+        await assert.rejects(api.getRegistry(name), (err: unknown) => isRegistryError(err, 'UNSUPPORTED') && re.test((err as Error).message));
+        const managed = api._test.service.find(name)!;
+        assert.equal(managed.status.state, 'failed');
+        assert.match(managed.status.error ?? '', re);
+      }
+    } finally {
+      await setConnections(undefined);
+    }
     const back = await api.getRegistry();
     assert.equal(await back.retrieve('web/still'), 'writable');
   });

@@ -1,70 +1,293 @@
 import * as vscode from 'vscode';
-import { MAX_PAGE, RegistryError, compareKeys, parentOf } from '../../registry';
+import { MAX_PAGE, RegistryError, parentOf } from '../../registry';
 import type { RegistryChange, RegistryStorage } from '../../registry';
+import { keyCount } from '../format';
 import { errorMessage, logger } from '../log';
+import type { ManagedRegistry } from '../registries/managedRegistry';
 import type { RegistryService } from '../registryService';
 import { ContextKey, Defaults, KEYS_VIEW_ID, SECTION, Setting, VIEW_SETTINGS } from '../settings';
-import { ErrorNode, FolderNode, KeyNode, LoadMoreNode, previewOf } from './treeNodes';
+import { ChangeBatcher } from './changeBatcher';
+import type { ChangeBatch } from './changeBatcher';
+import { FolderCounter } from './folderCounter';
+import { FILTER_KEY, PageCache } from './pageCache';
+import type { Page } from './pageCache';
+import { ErrorNode, FolderNode, KeyNode, LoadMoreNode, RegistryNode, previewOf } from './treeNodes';
 import type { TreeNode } from './treeNodes';
-import { keyCount } from '../format';
 
 const log = logger('tree');
-
-/** Cache key of the flat, filtered list (a string no folder prefix can be: keys have no control characters). */
-const FILTER_KEY = '\u0000filter';
 const DEBOUNCE_MS = 100;
-const COUNT_CONCURRENCY = 4;
 
-interface Page {
-  nodes: (FolderNode | KeyNode)[];
-  next?: string;
-  /** Changes touched this folder since it was loaded: reload on the next getChildren. */
-  dirty: boolean;
+type ItemNode = FolderNode | KeyNode;
+
+/**
+ * One registry's part of the tree: its page cache, folder counter and change batcher, and the node
+ * objects it handed out (reused per id, so expansion, selection and `reveal` survive reloads).
+ */
+class RegistryTree {
+  readonly cache: PageCache<ItemNode>;
+  readonly counter: FolderCounter<FolderNode>;
+  readonly batcher: ChangeBatcher;
+  readonly folders = new Map<string, FolderNode>();
+  readonly keys = new Map<string, KeyNode>();
+  lastState: string | undefined;
+  /** The root node of this registry in the view. */
+  readonly root: RegistryNode;
+
+  constructor(
+    readonly managed: ManagedRegistry,
+    private readonly provider: KeysTreeProvider,
+  ) {
+    this.cache = new PageCache<ItemNode>({
+      folderOf: (n) => (n instanceof FolderNode ? n.prefix : undefined),
+      keyOf: (n) => (n instanceof KeyNode ? n.key : undefined),
+      onLoaded: (folder, page, previous) => this.onLoaded(folder, page, previous),
+    });
+    this.counter = new FolderCounter<FolderNode>(
+      (prefix) => this.managed.current?.count(prefix),
+      (f) => provider.fire(f),
+      (f, err) => log.warn(`Could not count ${f.prefix} in ${managed.name}: ${errorMessage(err)}`),
+    );
+    this.batcher = new ChangeBatcher(() => provider.separator, (b) => this.apply(b), DEBOUNCE_MS);
+    this.root = new RegistryNode(managed, (id) => provider.backendLabel(id));
+  }
+
+  get name(): string {
+    return this.managed.name;
+  }
+
+  folderNode(prefix: string): FolderNode {
+    let n = this.folders.get(prefix);
+    if (!n) {
+      n = new FolderNode(prefix, this.provider.separator, this.name);
+      this.folders.set(prefix, n);
+    }
+    return n;
+  }
+
+  keyNode(key: string, flat: boolean): KeyNode {
+    const id = `${flat ? 'fkey' : 'key'}:${key}`;
+    let n = this.keys.get(id);
+    if (!n) {
+      n = new KeyNode(key, this.provider.separator, flat, this.name);
+      this.keys.set(id, n);
+    }
+    return n;
+  }
+
+  load(folder: string, registry: RegistryStorage): Promise<Page<ItemNode>> {
+    return this.cache.load(folder, this.provider.pageSize, (want, after) => this.fetch(folder, registry, want, after));
+  }
+
+  /** Fetches `want` children of a folder (several backend pages if more than MAX_PAGE) after `after`. */
+  async fetch(folder: string, registry: RegistryStorage, want: number, after: string | undefined): Promise<Page<ItemNode>> {
+    const sep = this.provider.separator;
+    const nodes: ItemNode[] = [];
+    let next = after;
+    do {
+      const limit = Math.min(MAX_PAGE, want - nodes.length);
+      if (folder === FILTER_KEY) {
+        const page = await registry.list({ prefix: this.provider.filter ?? '', after: next, limit });
+        for (const k of page.keys) {
+          nodes.push(this.keyNode(k, true));
+        }
+        next = page.next;
+      } else {
+        const page = await registry.children(folder, sep, { after: next, limit });
+        for (const item of page.items) {
+          nodes.push(item.kind === 'folder' ? this.folderNode(item.key) : this.keyNode(item.key, false));
+        }
+        next = page.next;
+      }
+    } while (next !== undefined && nodes.length < want);
+    await this.loadPreviews(nodes, registry);
+    return { nodes, next, dirty: false };
+  }
+
+  private async loadPreviews(nodes: readonly ItemNode[], registry: RegistryStorage): Promise<void> {
+    const max = this.provider.previewLength;
+    const keyNodes = nodes.filter((n): n is KeyNode => n instanceof KeyNode);
+    if (max === 0 || keyNodes.length === 0) {
+      for (const n of keyNodes) {
+        n.preview = undefined;
+      }
+      return;
+    }
+    for (let i = 0; i < keyNodes.length; i += MAX_PAGE) {
+      const slice = keyNodes.slice(i, i + MAX_PAGE);
+      const values = await registry.retrieveMany(slice.map((n) => n.key));
+      slice.forEach((n, j) => {
+        const v = values[j];
+        n.preview = v === undefined ? undefined : previewOf(v, max);
+      });
+    }
+  }
+
+  private onLoaded(folder: string, page: Page<ItemNode>, previous: Page<ItemNode> | undefined): void {
+    if (previous) {
+      // Drop the node objects a reload no longer shows, so browsing many keys does not keep them all.
+      const kept = new Set(page.nodes);
+      for (const n of previous.nodes) {
+        if (!kept.has(n)) {
+          if (n instanceof FolderNode) {
+            this.folders.delete(n.prefix);
+          } else {
+            this.keys.delete(`${n.flat ? 'fkey' : 'key'}:${n.key}`);
+          }
+        }
+      }
+    }
+    this.afterLoad(folder, page);
+  }
+
+  afterLoad(folder: string, page: Page<ItemNode>): void {
+    if (folder !== '' && folder !== FILTER_KEY && page.nodes.length === 0) {
+      // The folder is gone: its parent has to drop it.
+      this.cache.delete(folder);
+      this.cache.markDirty(parentOf(folder, this.provider.separator, true));
+      this.batcher.schedule();
+    }
+    if (this.provider.countsEnabled(this.managed)) {
+      for (const n of page.nodes) {
+        if (n instanceof FolderNode && n.count === undefined) {
+          this.counter.enqueue(n);
+        }
+      }
+    }
+  }
+
+  onChange(change: RegistryChange): void {
+    this.batcher.add(change);
+  }
+
+  /** Applies a batch of changes: marks the touched folders dirty, recounts, and fires one event per folder. */
+  private apply(batch: ChangeBatch): void {
+    if (batch.reset) {
+      this.reset();
+      this.provider.fireRegistry(this);
+      return;
+    }
+    if (this.cache.has(FILTER_KEY) && (batch.parents.size > 0 || batch.prefixes.size > 0)) {
+      this.cache.markDirty(FILTER_KEY);
+    }
+    const sep = this.provider.separator;
+    const staleCounts = new Set<string>();
+    for (const parent of batch.parents) {
+      this.cache.touch(parent, sep, staleCounts);
+    }
+    for (const prefix of batch.prefixes) {
+      this.cache.touchPrefix(prefix, sep, staleCounts);
+      for (const [p, f] of this.folders) {
+        if (p.startsWith(prefix)) {
+          f.count = undefined;
+        }
+      }
+    }
+    // Also folders marked outside a batch (a folder that turned out empty).
+    const toFire = this.cache.takeDirty();
+    void this.recountThenFire(staleCounts, toFire);
+  }
+
+  /** Recounts the folders whose count changed, then fires one event per touched folder (a folder whose list and count changed renders once). */
+  private async recountThenFire(staleCounts: Set<string>, toFire: Set<string>): Promise<void> {
+    const epoch = this.cache.epoch;
+    const recount =
+      this.provider.countsEnabled(this.managed) && this.managed.current
+        ? [...staleCounts].map((p) => this.folders.get(p)).filter((f): f is FolderNode => f !== undefined)
+        : [];
+    const changed = await this.counter.recount(recount);
+    if (epoch !== this.cache.epoch) {
+      return;
+    }
+    for (const key of toFire) {
+      this.fireFolder(key);
+      const node = this.folders.get(key);
+      if (node) {
+        changed.delete(node);
+      }
+    }
+    for (const f of changed) {
+      this.provider.fire(f);
+    }
+  }
+
+  fireFolder(key: string): void {
+    if (key === '' || key === FILTER_KEY) {
+      this.provider.fireRegistry(this);
+    } else {
+      const node = this.folders.get(key);
+      if (node) {
+        this.provider.fire(node);
+      }
+    }
+  }
+
+  /** Forgets every loaded page and node (VS Code asks for everything again; expanded folders stay expanded: ids are stable). */
+  reset(): void {
+    // Changes still waiting for their batch are covered by the reload.
+    this.batcher.discard();
+    this.cache.reset();
+    this.counter.reset();
+    this.folders.clear();
+    this.keys.clear();
+  }
+
+  dispose(): void {
+    this.batcher.dispose();
+    this.counter.reset();
+  }
 }
 
 /**
- * The Keys view. Children come lazily from `children()` one page at a time ("Load more…"); pages
- * are cached per folder, so a refresh reloads only folders that changed. Node objects are reused
- * per id, so expansion, selection and `reveal` survive reloads.
+ * The Keys view, as glue: per registry a RegistryTree (page cache, folder counter, change batcher);
+ * here the TreeDataProvider itself, "Load more…", reveal, tooltips and the view message.
  */
 export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
 
-  private readonly pages = new Map<string, Page>();
-  private readonly folders = new Map<string, FolderNode>();
-  private readonly keys = new Map<string, KeyNode>();
-  private loading = new Map<string, Promise<Page>>();
+  private readonly trees = new Map<string, RegistryTree>();
   private filterPrefix: string | undefined;
   private view: vscode.TreeView<TreeNode> | undefined;
-  private epoch = 0;
-  private lastState: string | undefined;
-
-  // Pending live changes, flushed in one batch DEBOUNCE_MS after the first of a burst.
-  private pendingParents = new Set<string>();
-  private pendingPrefixes = new Set<string>();
-  private pendingReset = false;
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
-
-  private countQueue: FolderNode[] = [];
-  private countsRunning = 0;
-
   private readonly disposables: vscode.Disposable[] = [];
-  /** How often each folder was (re)loaded from the registry: diagnostics and tests. */
-  readonly loadCounts = new Map<string, number>();
 
   constructor(private readonly service: RegistryService) {
     this.disposables.push(
       this._onDidChangeTreeData,
-      service.onDidChangeData((c) => this.onChange(c)),
-      service.onDidChangeRegistry(() => this.reset()),
-      service.onDidChangeStatus((st) => {
-        this.updateMessage();
-        // Lost or back: the top level switches between the Reconnect node and the keys.
-        if ((st.state === 'lost') !== (this.lastState === 'lost')) {
-          this._onDidChangeTreeData.fire(undefined);
+      service.onDidChangeAnyData(({ registry, change }) => this.treeOf(registry.name)?.onChange(change)),
+      service.onDidChangeAnyRegistry((registry) => {
+        const tree = this.treeOf(registry.name);
+        if (tree) {
+          tree.reset();
+          this.updateMessage();
+          this.fireRegistry(tree);
         }
-        this.lastState = st.state;
+      }),
+      service.onDidChangeAnyStatus((registry) => {
+        const tree = this.treeOf(registry.name);
+        if (!tree) {
+          return;
+        }
+        this.updateMessage();
+        const state = registry.status.state;
+        // The root shows the state; lost, failed or back: its children switch between the Reconnect node and the keys.
+        const broken = (st: string | undefined): boolean => st === 'lost' || st === 'failed';
+        if (broken(state) !== broken(tree.lastState)) {
+          tree.reset();
+          this.fireRegistry(tree);
+        } else if (!this.single) {
+          this._onDidChangeTreeData.fire(tree.root);
+        }
+        tree.lastState = state;
+      }),
+      service.onDidChangeRegistries(() => {
+        for (const [name, tree] of [...this.trees]) {
+          if (!this.service.find(name) || this.service.find(name) !== tree.managed) {
+            tree.dispose();
+            this.trees.delete(name);
+          }
+        }
+        this.updateMessage();
+        this._onDidChangeTreeData.fire(undefined);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (VIEW_SETTINGS.some((s) => e.affectsConfiguration(`${SECTION}.${s}`))) {
@@ -79,6 +302,59 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     this.updateMessage();
   }
 
+  /** The tree part of a registry (made on first use). */
+  private treeOf(name: string): RegistryTree | undefined {
+    let tree = this.trees.get(name);
+    if (!tree) {
+      const managed = this.service.find(name);
+      if (!managed) {
+        return undefined;
+      }
+      tree = new RegistryTree(managed, this);
+      this.trees.set(name, tree);
+    }
+    return tree;
+  }
+
+  private get workspaceTree(): RegistryTree {
+    return this.treeOf(this.service.workspace.name)!;
+  }
+
+  /** @internal for RegistryTree: one node changed. */
+  fire(node: TreeNode | undefined): void {
+    this._onDidChangeTreeData.fire(node);
+  }
+
+  /** @internal for RegistryTree: the registry's top level changed. */
+  fireRegistry(tree: RegistryTree): void {
+    this._onDidChangeTreeData.fire(this.single ? undefined : tree.root);
+  }
+
+  /**
+   * True while the workspace registry is the only one: its keys are then the view's top level (no
+   * root to expand, and the welcome views for an empty or unreachable registry work as they always did).
+   */
+  get single(): boolean {
+    return this.service.registries.length === 1;
+  }
+
+  backendLabel(id: string): string {
+    return this.service.catalog.label(id);
+  }
+
+  /** The root node of a registry. */
+  rootOf(name: string): RegistryNode | undefined {
+    return this.treeOf(name)?.root;
+  }
+
+  /** Shows a registry's root (after Add Connection…). */
+  async revealRegistry(name: string): Promise<void> {
+    const root = this.rootOf(name);
+    if (root && this.view && !this.single) {
+      await this.view.reveal(root, { select: true, focus: false, expand: true }).then(undefined, () => undefined);
+    }
+  }
+
   // ---- settings --------------------------------------------------------------------------
   get separator(): string {
     const s = vscode.workspace.getConfiguration(SECTION).get<string>(Setting.separator, Defaults.separator);
@@ -90,18 +366,23 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_PAGE) : Defaults.pageSize;
   }
 
-  private get previewLength(): number {
+  get previewLength(): number {
     const n = vscode.workspace.getConfiguration(SECTION).get<number>(Setting.previewLength, Defaults.previewLength);
     return Number.isInteger(n) && n > 0 ? Math.min(n, 500) : 0;
   }
 
-  private get countsEnabled(): boolean {
+  countsEnabled(registry: ManagedRegistry): boolean {
     const mode = vscode.workspace.getConfiguration(SECTION).get<string>(Setting.folderCounts, Defaults.folderCounts);
     if (mode === 'never') {
       return false;
     }
     // Counting a folder on Redis means scanning it: not cheap, so only when asked for.
-    return mode === 'always' || this.service.status.backend !== 'redis';
+    return mode === 'always' || registry.status.backend !== 'redis';
+  }
+
+  /** How often each folder of the workspace registry was (re)loaded: diagnostics and tests. */
+  get loadCounts(): Map<string, number> {
+    return this.workspaceTree.cache.loadCounts;
   }
 
   // ---- filter ----------------------------------------------------------------------------
@@ -121,8 +402,12 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
-    if (this.filterPrefix !== undefined) {
+    const tree = this.treeOf(node.registry);
+    if (node instanceof RegistryNode) {
       return undefined;
+    }
+    if (this.filterPrefix !== undefined) {
+      return this.single ? undefined : tree?.root;
     }
     const sep = this.separator;
     let parent = '';
@@ -133,45 +418,69 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     } else {
       parent = node.parentKey;
     }
-    return parent === '' ? undefined : this.folderNode(parent);
+    if (!tree) {
+      return undefined;
+    }
+    return parent === '' ? (this.single ? undefined : tree.root) : tree.folderNode(parent);
   }
 
+  /** The top level: one root per registry (or the workspace registry's keys when it is the only one). Each root loads on its own. */
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
-    if (node && !(node instanceof FolderNode)) {
+    if (!node) {
+      if (this.single) {
+        return this.childrenOf(this.workspaceTree, undefined);
+      }
+      return this.service.registries.map((r) => this.treeOf(r.name)!.root);
+    }
+    if (!(node instanceof FolderNode) && !(node instanceof RegistryNode)) {
       return [];
     }
+    const tree = this.treeOf(node.registry);
+    if (!tree) {
+      return [];
+    }
+    return this.childrenOf(tree, node instanceof FolderNode ? node : undefined);
+  }
+
+  private async childrenOf(tree: RegistryTree, node: FolderNode | undefined): Promise<TreeNode[]> {
+    const managed = tree.managed;
     let registry: RegistryStorage;
     try {
-      registry = await this.service.getRegistry();
-    } catch {
-      // The failed state shows the not-connected welcome view (the tree must be empty for it).
+      registry = await managed.getRegistry();
+    } catch (err) {
       this.updateMessage();
-      return [];
+      if (!node && this.single) {
+        // Alone, the failed workspace registry shows the not-connected welcome view (the tree must be empty for it).
+        return [];
+      }
+      // One node under the root says why, with Retry; the other roots are not affected.
+      return [new ErrorNode(managed.status.error ?? errorMessage(err), true, '', tree.name, true)];
     }
     const key = node ? node.prefix : this.filterPrefix !== undefined ? FILTER_KEY : '';
-    if (!node && this.service.status.state === 'lost') {
-      return [new ErrorNode(this.service.status.error ?? '', true, key)];
+    if (!node && managed.status.state === 'lost') {
+      return [new ErrorNode(managed.status.error ?? '', true, key, tree.name)];
     }
-    let page: Page;
+    let page: Page<ItemNode>;
     try {
-      page = await this.load(key, registry);
-      this.service.reportHealthy(registry);
+      page = await tree.load(key, registry);
+      managed.reportHealthy(registry);
     } catch (err) {
-      this.service.reportError(err, registry);
-      log.error(`Could not load ${key === '' ? 'the top level' : key === FILTER_KEY ? 'the filtered list' : key}`, err);
+      managed.reportError(err, registry);
+      log.error(`Could not load ${key === '' ? 'the top level' : key === FILTER_KEY ? 'the filtered list' : key} of ${tree.name}`, err);
       const lost = RegistryError.is(err, 'UNAVAILABLE');
-      return [new ErrorNode(errorMessage(err), lost, key)];
+      return [new ErrorNode(errorMessage(err), lost, key, tree.name)];
     }
-    if (!node) {
+    if (!node && managed === this.service.workspace) {
       void vscode.commands.executeCommand('setContext', ContextKey.empty, page.nodes.length === 0);
     }
-    return page.next !== undefined ? [...page.nodes, new LoadMoreNode(key)] : page.nodes;
+    return page.next !== undefined ? [...page.nodes, new LoadMoreNode(key, tree.name)] : page.nodes;
   }
 
   async resolveTreeItem(item: vscode.TreeItem, node: TreeNode, token: vscode.CancellationToken): Promise<vscode.TreeItem> {
-    if (node instanceof KeyNode && this.service.current) {
+    const registry = this.service.find(node.registry)?.current;
+    if (node instanceof KeyNode && registry) {
       try {
-        const info = await this.service.current.inspect(node.key);
+        const info = await registry.inspect(node.key);
         if (token.isCancellationRequested) {
           return item;
         }
@@ -190,376 +499,37 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return item;
   }
 
-  // ---- loading ---------------------------------------------------------------------------
-  /** The cached page of a folder, loaded (or reloaded when dirty) first. */
-  private load(key: string, registry: RegistryStorage): Promise<Page> {
-    const cached = this.pages.get(key);
-    if (cached && !cached.dirty) {
-      return Promise.resolve(cached);
-    }
-    let p = this.loading.get(key);
-    if (!p) {
-      const epoch = this.epoch;
-      this.loadCounts.set(key, (this.loadCounts.get(key) ?? 0) + 1);
-      p = this.fetch(key, registry, Math.max(this.pageSize, cached?.nodes.length ?? 0), undefined).then(
-        (page) => {
-          this.loading.delete(key);
-          if (epoch === this.epoch) {
-            const previous = this.pages.get(key);
-            this.pages.set(key, page);
-            if (previous) {
-              this.forgetVanished(previous, page);
-            }
-            this.afterLoad(key, page);
-          }
-          return page;
-        },
-        (err: unknown) => {
-          this.loading.delete(key);
-          throw err;
-        },
-      );
-      this.loading.set(key, p);
-    }
-    return p;
-  }
-
-  /** Fetches `want` children of a folder (several backend pages if more than MAX_PAGE) after `after`. */
-  private async fetch(key: string, registry: RegistryStorage, want: number, after: string | undefined): Promise<Page> {
-    const sep = this.separator;
-    const nodes: (FolderNode | KeyNode)[] = [];
-    let next = after;
-    do {
-      const limit = Math.min(MAX_PAGE, want - nodes.length);
-      if (key === FILTER_KEY) {
-        const page = await registry.list({ prefix: this.filterPrefix ?? '', after: next, limit });
-        for (const k of page.keys) {
-          nodes.push(this.keyNode(k, true));
-        }
-        next = page.next;
-      } else {
-        const page = await registry.children(key, sep, { after: next, limit });
-        for (const item of page.items) {
-          nodes.push(item.kind === 'folder' ? this.folderNode(item.key) : this.keyNode(item.key, false));
-        }
-        next = page.next;
-      }
-    } while (next !== undefined && nodes.length < want);
-    await this.loadPreviews(nodes, registry);
-    return { nodes, next, dirty: false };
-  }
-
-  private async loadPreviews(nodes: readonly (FolderNode | KeyNode)[], registry: RegistryStorage): Promise<void> {
-    const max = this.previewLength;
-    const keyNodes = nodes.filter((n): n is KeyNode => n instanceof KeyNode);
-    if (max === 0 || keyNodes.length === 0) {
-      for (const n of keyNodes) {
-        n.preview = undefined;
-      }
-      return;
-    }
-    for (let i = 0; i < keyNodes.length; i += MAX_PAGE) {
-      const slice = keyNodes.slice(i, i + MAX_PAGE);
-      const values = await registry.retrieveMany(slice.map((n) => n.key));
-      slice.forEach((n, j) => {
-        const v = values[j];
-        n.preview = v === undefined ? undefined : previewOf(v, max);
-      });
-    }
-  }
-
-  /** Drops the node objects a reload no longer shows, so browsing many keys does not keep them all. */
-  private forgetVanished(previous: Page, now: Page): void {
-    const kept = new Set(now.nodes);
-    for (const n of previous.nodes) {
-      if (kept.has(n)) {
-        continue;
-      }
-      if (n instanceof FolderNode) {
-        this.folders.delete(n.prefix);
-        this.pages.delete(n.prefix);
-      } else {
-        this.keys.delete(n.id);
-      }
-    }
-  }
-
-  private afterLoad(key: string, page: Page): void {
-    if (key !== '' && key !== FILTER_KEY && page.nodes.length === 0) {
-      // The folder is gone: its parent has to drop it.
-      this.pages.delete(key);
-      this.markDirty(parentOf(key, this.separator, true));
-      this.scheduleFlush();
-    }
-    if (this.countsEnabled) {
-      for (const n of page.nodes) {
-        if (n instanceof FolderNode && n.count === undefined) {
-          this.queueCount(n);
-        }
-      }
-    }
-  }
-
   /** Appends the next page of a folder (the "Load more…" item). */
   async loadMore(node: LoadMoreNode): Promise<void> {
+    const tree = this.treeOf(node.registry);
     const key = node.parentKey;
-    const page = this.pages.get(key);
-    const registry = this.service.current;
-    if (!page || page.next === undefined || !registry) {
+    const page = tree?.cache.get(key);
+    const registry = tree?.managed.current;
+    if (!tree || !page || page.next === undefined || !registry) {
       return;
     }
-    const epoch = this.epoch;
+    const epoch = tree.cache.epoch;
     await vscode.window.withProgress({ location: { viewId: KEYS_VIEW_ID } }, async () => {
       try {
-        const more = await this.fetch(key, registry, this.pageSize, page.next);
-        if (epoch !== this.epoch || this.pages.get(key) !== page) {
+        const more = await tree.fetch(key, registry, this.pageSize, page.next);
+        if (epoch !== tree.cache.epoch || !tree.cache.append(key, page, more)) {
           return;
         }
-        const seen = new Set(page.nodes.map((n) => n.id));
-        page.nodes.push(...more.nodes.filter((n) => !seen.has(n.id)));
-        page.next = more.next;
-        this.afterLoad(key, more);
-        this.fireFolder(key);
+        tree.afterLoad(key, more);
+        tree.fireFolder(key);
       } catch (err) {
-        this.service.reportError(err, registry);
+        tree.managed.reportError(err, registry);
         log.error('Could not load more', err);
         void vscode.window.showErrorMessage(vscode.l10n.t('Could not load more keys: {0}', errorMessage(err)));
       }
     });
   }
 
-  // ---- folder counts ---------------------------------------------------------------------
-  private queueCount(node: FolderNode): void {
-    if (!this.countQueue.includes(node)) {
-      this.countQueue.push(node);
-    }
-    // Counting starts after the children went out (an embedded backend counts on this thread):
-    // the folder shows first, its count follows.
-    if (!this.pumpScheduled) {
-      this.pumpScheduled = true;
-      setTimeout(() => {
-        this.pumpScheduled = false;
-        this.pumpCounts();
-      }, 0);
-    }
-  }
-
-  private pumpScheduled = false;
-
-  private pumpCounts(): void {
-    while (this.countsRunning < COUNT_CONCURRENCY && this.countQueue.length > 0) {
-      const node = this.countQueue.shift()!;
-      const registry = this.service.current;
-      if (!registry) {
-        this.countQueue = [];
-        return;
-      }
-      this.countsRunning++;
-      const epoch = this.epoch;
-      registry
-        .count(node.prefix)
-        .then(
-          (n) => {
-            if (epoch === this.epoch && n !== node.count) {
-              node.count = n;
-              this._onDidChangeTreeData.fire(node);
-            }
-          },
-          (err: unknown) => log.warn(`Could not count ${node.prefix}: ${errorMessage(err)}`),
-        )
-        .finally(() => {
-          this.countsRunning--;
-          this.pumpCounts();
-        });
-    }
-  }
-
-  // ---- live changes ----------------------------------------------------------------------
-  private onChange(change: RegistryChange): void {
-    const sep = this.separator;
-    switch (change.kind) {
-      case 'store':
-      case 'remove':
-        this.pendingParents.add(parentOf(change.key ?? '', sep));
-        break;
-      case 'removePrefix':
-        this.pendingPrefixes.add(change.prefix ?? '');
-        break;
-      case 'rename':
-        if (change.prefix !== undefined) {
-          this.pendingPrefixes.add(change.from ?? '');
-          this.pendingPrefixes.add(change.to ?? '');
-        } else {
-          this.pendingParents.add(parentOf(change.from ?? '', sep));
-          this.pendingParents.add(parentOf(change.to ?? '', sep));
-        }
-        break;
-      case 'clear':
-      default:
-        this.pendingReset = true;
-    }
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), DEBOUNCE_MS);
-    }
-  }
-
-  /** Applies a batch of changes: marks the touched folders dirty and fires one event per folder. */
-  flush(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    const parents = this.pendingParents;
-    const prefixes = this.pendingPrefixes;
-    const reset = this.pendingReset;
-    this.pendingParents = new Set();
-    this.pendingPrefixes = new Set();
-    this.pendingReset = false;
-    if (reset) {
-      this.reset();
-      return;
-    }
-    if (this.pages.has(FILTER_KEY) && (parents.size > 0 || prefixes.size > 0)) {
-      this.markDirty(FILTER_KEY);
-    }
-    const sep = this.separator;
-    const staleCounts = new Set<string>();
-    for (const parent of parents) {
-      this.touch(parent, staleCounts);
-    }
-    for (const prefix of prefixes) {
-      // Loaded folders inside the prefix lost (or gained) everything: drop them.
-      for (const key of [...this.pages.keys()]) {
-        if (key !== FILTER_KEY && key !== '' && key.startsWith(prefix)) {
-          this.pages.get(key)!.dirty = true;
-          this.dirty.add(key);
-          staleCounts.add(key);
-        }
-      }
-      // The deepest loaded folder that holds the prefix shows the change.
-      const holder = prefix.endsWith(sep) ? parentOf(prefix, sep, true) : parentOf(prefix, sep);
-      this.touch(holder, staleCounts);
-      for (const [p, f] of this.folders) {
-        if (p.startsWith(prefix)) {
-          f.count = undefined;
-        }
-      }
-    }
-    const toFire = this.dirty;
-    this.dirty = new Set();
-    void this.recountThenFire(staleCounts, toFire);
-  }
-
-  /**
-   * Recounts the folders whose count changed (a few at once; cheap where counts are shown at all),
-   * then fires one event per touched folder: a folder whose list and count both changed renders once.
-   */
-  private async recountThenFire(staleCounts: Set<string>, toFire: Set<string>): Promise<void> {
-    const registry = this.service.current;
-    const epoch = this.epoch;
-    const recount = this.countsEnabled && registry ? [...staleCounts].map((p) => this.folders.get(p)).filter((f): f is FolderNode => f !== undefined) : [];
-    const inline = recount.slice(0, 32);
-    const changed = new Set<FolderNode>();
-    await Promise.all(
-      inline.map(async (f) => {
-        try {
-          const n = await registry!.count(f.prefix);
-          if (n !== f.count) {
-            f.count = n;
-            changed.add(f);
-          }
-        } catch (err) {
-          log.warn(`Could not count ${f.prefix}: ${errorMessage(err)}`);
-        }
-      }),
-    );
-    for (const f of recount.slice(32)) {
-      this.queueCount(f);
-    }
-    if (epoch !== this.epoch) {
-      return;
-    }
-    for (const key of toFire) {
-      this.fireFolder(key);
-      const node = this.folders.get(key);
-      if (node) {
-        changed.delete(node);
-      }
-    }
-    for (const f of changed) {
-      this._onDidChangeTreeData.fire(f);
-    }
-  }
-
-  private dirty = new Set<string>();
-
-  /**
-   * A key directly inside `folder` changed. The folder itself reloads if loaded; each loaded
-   * ancestor reloads only when the folder on the path is missing from what it shows (it may have
-   * just appeared); all of them get their counts refreshed.
-   */
-  private touch(folder: string, staleCounts: Set<string>): void {
-    const sep = this.separator;
-    let f = folder;
-    let child: string | undefined;
-    for (;;) {
-      const page = this.pages.get(f);
-      if (page) {
-        if (child === undefined) {
-          this.markDirty(f);
-        } else if (!page.nodes.some((n) => n instanceof FolderNode && n.prefix === child)) {
-          const last = page.nodes[page.nodes.length - 1];
-          const lastKey = last === undefined ? undefined : last instanceof FolderNode ? last.prefix : last.key;
-          // Beyond the loaded pages it shows up with "Load more…"; within them it must appear now.
-          if (page.next === undefined || lastKey === undefined || compareKeys(child, lastKey) < 0) {
-            this.markDirty(f);
-          }
-        }
-      }
-      if (f !== '') {
-        staleCounts.add(f);
-      }
-      if (f === '') {
-        break;
-      }
-      child = f;
-      f = parentOf(f, sep, true);
-    }
-  }
-
-  private markDirty(key: string): void {
-    const page = this.pages.get(key);
-    if (page) {
-      page.dirty = true;
-    }
-    this.dirty.add(key);
-  }
-
-  private fireFolder(key: string): void {
-    if (key === '' || key === FILTER_KEY) {
-      this._onDidChangeTreeData.fire(undefined);
-    } else {
-      const node = this.folders.get(key);
-      if (node) {
-        this._onDidChangeTreeData.fire(node);
-      }
-    }
-  }
-
-  /** Forgets every loaded page and reloads what is shown (expanded folders stay expanded: ids are stable). */
+  /** Forgets every loaded page of every registry and reloads what is shown. */
   reset(): void {
-    this.epoch++;
-    this.pages.clear();
-    this.loading.clear();
-    this.countQueue = [];
-    this.dirty.clear();
-    // A full refresh: VS Code asks for everything again, so new node objects are fine (and old ones are freed).
-    this.folders.clear();
-    this.keys.clear();
+    for (const tree of this.trees.values()) {
+      tree.reset();
+    }
     this.updateMessage();
     this._onDidChangeTreeData.fire(undefined);
   }
@@ -569,38 +539,22 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     this.reset();
   }
 
-  // ---- nodes -----------------------------------------------------------------------------
-  folderNode(prefix: string): FolderNode {
-    let n = this.folders.get(prefix);
-    if (!n) {
-      n = new FolderNode(prefix, this.separator);
-      this.folders.set(prefix, n);
-    }
-    return n;
-  }
-
-  keyNode(key: string, flat: boolean): KeyNode {
-    const id = `${flat ? 'fkey' : 'key'}:${key}`;
-    let n = this.keys.get(id);
-    if (!n) {
-      n = new KeyNode(key, this.separator, flat);
-      this.keys.set(id, n);
-    }
-    return n;
-  }
-
   /**
    * Shows a key in the view: loads every folder on its path (and pages within them) until the key
    * is there, then reveals it. False when the key does not exist.
    */
-  async reveal(key: string, options: { select?: boolean; focus?: boolean } = {}): Promise<boolean> {
-    const registry = await this.service.getRegistry();
+  async reveal(key: string, options: { select?: boolean; focus?: boolean } = {}, registryName?: string): Promise<boolean> {
+    const tree = registryName === undefined ? this.workspaceTree : this.treeOf(registryName);
+    if (!tree) {
+      return false;
+    }
+    const registry = await tree.managed.getRegistry();
     if (!this.view || !(await registry.contains(key))) {
       return false;
     }
     // Apply changes still waiting for their batch, so every page on the path is current.
-    if (this.flushTimer) {
-      this.flush();
+    if (tree.batcher.pending) {
+      tree.batcher.flush();
     }
     const sep = this.separator;
     const chain: string[] = [];
@@ -611,19 +565,20 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const targets = this.filterPrefix !== undefined ? [key] : [...chain, key];
     for (let i = 0; i < pageKeys.length; i++) {
       const want = targets[i];
-      const page = await this.load(pageKeys[i], registry);
+      const page = await tree.load(pageKeys[i], registry);
       while (!page.nodes.some((n) => (n instanceof FolderNode ? n.prefix : n.key) === want) && page.next !== undefined) {
-        await this.loadMore(new LoadMoreNode(pageKeys[i]));
+        await this.loadMore(new LoadMoreNode(pageKeys[i], tree.name));
       }
     }
-    const node = this.filterPrefix !== undefined ? this.keyNode(key, true) : this.keyNode(key, false);
+    const node = tree.keyNode(key, this.filterPrefix !== undefined);
     await this.view.reveal(node, { select: options.select ?? true, focus: options.focus ?? false, expand: false });
     return true;
   }
 
   /** What the view shows now, for tests and diagnostics: the cached page of a folder. */
-  peek(folder: string): { items: { kind: string; key: string; description?: string }[]; hasMore: boolean } | undefined {
-    const page = this.pages.get(folder);
+  peek(folder: string, registryName?: string): { items: { kind: string; key: string; description?: string }[]; hasMore: boolean } | undefined {
+    const tree = registryName === undefined ? this.workspaceTree : this.treeOf(registryName);
+    const page = tree?.cache.get(folder);
     if (!page) {
       return undefined;
     }
@@ -647,11 +602,25 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (s.state === 'failed') {
       parts.push(vscode.l10n.t('Could not open the {0} registry: {1}', s.backend, s.error ?? ''));
     }
-    // The backend's own note says why, when it has one ("Read-only: ... in another browser tab ...").
-    if (s.readOnly && !s.notes.some((n) => n.startsWith('Read-only:'))) {
-      parts.push(vscode.l10n.t('Read-only: another VS Code window holds the registry file.'));
+    // A read-only registry says why in its notes (another window holds the file, or the disk is
+    // full); a generic line here would name the wrong cause for the second.
+    if (s.readOnly && !s.notes.some((n) => n.startsWith('Read-only'))) {
+      parts.push(vscode.l10n.t('Read-only.'));
     }
     parts.push(...s.notes);
+    if (this.service.hiddenByTrust > 0) {
+      parts.push(
+        vscode.l10n.t(
+          'Restricted Mode: only this workspace\'s own registry is shown. {0} connection(s) from the settings are hidden until you trust the workspace (settings of an untrusted folder could point at any server).',
+          this.service.hiddenByTrust,
+        ),
+      );
+    } else if (!this.service.isTrusted()) {
+      parts.push(vscode.l10n.t('Restricted Mode: only this workspace\'s own registry is shown; trust the workspace to add connections.'));
+    }
+    for (const p of this.service.connectionProblems) {
+      parts.push(p);
+    }
     if (this.filterPrefix !== undefined) {
       // The description alone is hidden when the view's header merges into the container's title.
       parts.push(vscode.l10n.t('Showing keys that start with "{0}" (Clear Filter to see all).', this.filterPrefix));
@@ -661,8 +630,8 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   dispose(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
+    for (const tree of this.trees.values()) {
+      tree.dispose();
     }
     for (const d of this.disposables) {
       d.dispose();

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { leafName } from '../../../registry';
 import { keyCount } from '../../format';
+import { WORKSPACE_REGISTRY, scopedId } from '../../settings';
 
 /** A folder: every key that starts with `prefix` (which ends in the separator). */
 export class FolderNode {
@@ -11,10 +12,12 @@ export class FolderNode {
   constructor(
     readonly prefix: string,
     readonly separator: string,
+    /** The registry it belongs to. */
+    readonly registry: string = WORKSPACE_REGISTRY,
   ) {}
 
   get id(): string {
-    return `folder:${this.prefix}`;
+    return scopedId(this.registry, `folder:${this.prefix}`);
   }
 
   get label(): string {

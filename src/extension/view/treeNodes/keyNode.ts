@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { leafName } from '../../../registry';
-import { Commands } from '../../settings';
+import { Commands, WORKSPACE_REGISTRY, scopedId } from '../../settings';
 
 /** One key. `preview` is a short, single-line start of its value (undefined when previews are off). */
 export class KeyNode {
@@ -12,10 +12,12 @@ export class KeyNode {
     readonly separator: string,
     /** Show the whole key as the label (the flat, filtered list) instead of its last segment. */
     readonly flat = false,
+    /** The registry it belongs to. */
+    readonly registry: string = WORKSPACE_REGISTRY,
   ) {}
 
   get id(): string {
-    return `${this.flat ? 'fkey' : 'key'}:${this.key}`;
+    return scopedId(this.registry, `${this.flat ? 'fkey' : 'key'}:${this.key}`);
   }
 
   toTreeItem(): vscode.TreeItem {

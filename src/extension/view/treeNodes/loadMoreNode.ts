@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Commands } from '../../settings';
+import { Commands, WORKSPACE_REGISTRY, scopedId } from '../../settings';
 
 /** The last item of a folder with more children than loaded: loads the next page. */
 export class LoadMoreNode {
@@ -8,10 +8,12 @@ export class LoadMoreNode {
   constructor(
     /** The folder it belongs to ('' for the top level); in the filtered list, the filter cache key. */
     readonly parentKey: string,
+    /** The registry it belongs to. */
+    readonly registry: string = WORKSPACE_REGISTRY,
   ) {}
 
   get id(): string {
-    return `more:${this.parentKey}`;
+    return scopedId(this.registry, `more:${this.parentKey}`);
   }
 
   toTreeItem(): vscode.TreeItem {
