@@ -277,12 +277,24 @@ class WebFiles implements RegistryFileSystem {
     return { parts, nextSegment: 1, tail: [] };
   }
 
-  /** Deletes parts, segments and chunks before the bases they belong to. */
+  /**
+   * Deletes parts that no read uses any more (older generations, stray segments), 16 at a time: on
+   * the web each delete is a round trip, and a journal swap waits for them. Bases go last, so that
+   * a crash in between leaves no segment without its base (harmless either way).
+   */
   private async deleteParts(dir: string, parts: readonly Part[]): Promise<void> {
-    const order = [...parts].sort((a, b) => (a.kind === KIND_BASE ? 1 : 0) - (b.kind === KIND_BASE ? 1 : 0) || b.index - a.index);
-    for (const p of order) {
-      await this.fs.delete(join(dir, p.name));
-    }
+    const inParallel = async (list: readonly Part[]) => {
+      let at = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(16, list.length) }, async () => {
+          while (at < list.length) {
+            await this.fs.delete(join(dir, list[at++].name));
+          }
+        }),
+      );
+    };
+    await inParallel(parts.filter((p) => p.kind !== KIND_BASE));
+    await inParallel(parts.filter((p) => p.kind === KIND_BASE));
   }
 
   /** Writes a new whole generation of `path`; then deletes every older part. */
@@ -412,8 +424,10 @@ class WebAppender implements FileAppender {
       const merged = concat(this.tail);
       this.tail = [];
       await this.fs.writeFile(join(this.dir, partName(this.name, this.gen, KIND_CHUNK, chunk)), sealPart(merged, this.gen, KIND_CHUNK, chunk));
-      for (let i = index; i > index - SEGMENTS_PER_CHUNK; i--) {
-        await this.fs.delete(join(this.dir, partName(this.name, this.gen, KIND_SEGMENT, i)));
+      // The chunk is whole: its segments go, 16 at a time (a crash in between leaves some, which reads skip).
+      const covered = Array.from({ length: SEGMENTS_PER_CHUNK }, (_, k) => join(this.dir, partName(this.name, this.gen, KIND_SEGMENT, index - k)));
+      for (let k = 0; k < covered.length; k += 16) {
+        await Promise.all(covered.slice(k, k + 16).map((path) => this.fs.delete(path)));
       }
     }
   }
