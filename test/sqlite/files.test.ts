@@ -474,6 +474,7 @@ describe('sqlite files', function () {
       const alone = mkdtempSync(path.join(os.tmpdir(), 'nautilus-dist-'));
       try {
         copyFileSync(bundle, path.join(alone, 'registry.js'));
+        copyFileSync(path.join(ROOT, 'dist', 'sqliteThread.js'), path.join(alone, 'sqliteThread.js'));
         const script = `
           const { openRegistry } = require('./registry.js');
           (async () => {

@@ -37,6 +37,13 @@ export const DEFAULT_COMPACT_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_LOCK_TIMEOUT_MS = 3000;
 export const JOURNAL_SUFFIX = '.nautilus-log';
 export const LOCK_SUFFIX = '.nautilus-lock';
+/**
+ * Size limit of the database (maxDatabaseMiB). sql.js keeps the whole file in memory, grows it in
+ * steps of 1/8 (old and new copy side by side while it grows), and a compaction exports a second
+ * copy: a registry of N MiB needs about 2-3 N MiB of memory at its peaks (measured: bench/run.mjs).
+ */
+export const DEFAULT_MAX_DATABASE_MIB = 1024;
+export const MAX_DATABASE_MIB = 3072;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS registry(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER) WITHOUT ROWID;
@@ -186,6 +193,7 @@ class SqliteRegistry extends BaseRegistry {
   private capture: { after: number; records: Uint8Array[] } | undefined;
   private compactAt: number;
   private failure: RegistryError | undefined;
+  private readonly maxDatabaseBytes: number;
 
   constructor(
     config: SqliteConfig,
@@ -204,6 +212,7 @@ class SqliteRegistry extends BaseRegistry {
   ) {
     super(config);
     this.compactAt = compactBytes;
+    this.maxDatabaseBytes = (config.maxDatabaseMiB ?? DEFAULT_MAX_DATABASE_MIB) * 2 ** 20;
     this.prepare();
   }
 
@@ -394,9 +403,13 @@ class SqliteRegistry extends BaseRegistry {
     let payload: Uint8Array;
     try {
       payload = encodePayload(ops);
+      this.checkCeiling(ops, payload);
       this.apply(ops);
     } catch (err) {
       // Nothing was applied.
+      if (RegistryError.is(err)) {
+        throw err;
+      }
       throw new RegistryError('UNAVAILABLE', `The sqlite registry ${this.file} could not make the change: ${describeCause(err)}.`, { cause: err });
     }
     try {
@@ -408,6 +421,28 @@ class SqliteRegistry extends BaseRegistry {
     }
     this.scheduleFlush();
     return this.pending.done;
+  }
+
+  /**
+   * Refuses a change that could grow the database past maxDatabaseMiB, before anything is applied
+   * (removals always pass: they are how a full registry gets room again).
+   */
+  private checkCeiling(ops: readonly JournalOp[], payload: Uint8Array): void {
+    if (!ops.some((op) => op[0] === 'p')) {
+      return;
+    }
+    const pragma = (name: string) => Number(this.db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] ?? 0);
+    const pageSize = pragma('page_size');
+    const used = (pragma('page_count') - pragma('freelist_count')) * pageSize;
+    // New rows take about their encoded size in table pages, plus half-full pages after splits.
+    if (used + payload.length * 2 > this.maxDatabaseBytes) {
+      throw new RegistryError(
+        'UNSUPPORTED',
+        `The sqlite registry ${this.file} is full: it holds ${(used / 2 ** 20).toFixed(0)} MiB, and this change would take it past its limit of ` +
+          `${this.maxDatabaseBytes / 2 ** 20} MiB (maxDatabaseMiB; in VS Code the setting nautilusRegistry.sqlite.maxDatabaseMiB). Nothing was changed. ` +
+          'The sqlite backend holds the whole database in memory; for a registry this large use PostgreSQL, or remove keys to make room.',
+      );
+    }
   }
 
   private scheduleFlush(): void {
@@ -722,12 +757,17 @@ class SqliteRegistry extends BaseRegistry {
 
 // ---- opening --------------------------------------------------------------------------------
 
-function validateSqliteConfig(config: SqliteConfig): void {
+export function validateSqliteConfig(config: SqliteConfig): void {
   configField.string(config, 'file');
   configField.boolean(config, 'readOnlyIfLocked');
   configField.integer(config, 'lockTimeoutMs', 0, 600_000);
   configField.integer(config, 'compactBytes', 1, 2 ** 31);
   configField.string(config, 'wasmPath', { optional: true });
+  configField.integer(config, 'maxDatabaseMiB', 1, MAX_DATABASE_MIB);
+  const thread = (config as { thread?: unknown }).thread;
+  if (thread !== undefined && thread !== 'worker' && thread !== 'inline') {
+    throw configField.error('thread', `must be "worker" or "inline" (got ${JSON.stringify(thread)})`);
+  }
   const fsys = (config as { fileSystem?: unknown }).fileSystem;
   if (fsys !== undefined) {
     const needed = ['read', 'openAppender', 'replace', 'moveAside', 'remove', 'lock'];
