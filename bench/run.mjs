@@ -206,7 +206,8 @@ for (const n of SIZES) {
 }
 if (last && SIZES.includes(100000)) {memoryHeld(last.file, last.size);}
 
-for (const server of ['postgres', 'redis']) {
+// The sqlite engine in its worker thread at 100,000 and 1,000,000 keys (bench/worker.mjs).
+for (const server of ['worker', 'postgres', 'redis']) {
   const script = path.join(root, 'bench', `${server}.mjs`);
   if (!existsSync(script)) {continue;}
   const mod = await import(script);
@@ -220,16 +221,25 @@ for (const server of ['postgres', 'redis']) {
 // test named "measurement"), against the floor of opening the same file with dist/registry.js and
 // calling children() directly. BENCH_SKIP_VSCODE=1 leaves this out.
 if (process.env.BENCH_SKIP_VSCODE !== '1') {
+  const fixture1m = process.env.BENCH_SKIP_1M === '1' ? undefined : await (await import('./worker.mjs')).fixture(1000000);
   const host = spawnSync(process.execPath, [path.join(root, 'test', 'harness', 'runHostTests.mjs'), '--grep', 'measurement'], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 600_000,
+    timeout: 900_000,
+    env: { ...process.env, ...(fixture1m ? { NAUTILUS_BENCH_FIXTURE_1M: fixture1m } : {}) },
   });
+  const m1 = /first children of 1,000,000 keys from the extension starting to open: (\d+) ms, longest extension-host pause (\d+) ms/.exec(host.stdout ?? '');
+  if (m1) {
+    results.add('extension', 'open → first tree children', 1000000, Number(m1[1]), undefined, undefined, 'ms');
+    results.add('extension', 'open: longest host pause', 1000000, Number(m1[2]), undefined, undefined, 'ms');
+    results.note(`target: first tree children of 1,000,000 keys in a real VS Code, from the extension starting to open: ${m1[1]} ms (target <= 1 s); longest extension-host pause meanwhile ${m1[2]} ms`);
+  }
   const m = /first children of ([\d,]+) keys: extension (\d+) ms, floor (\d+) ms/.exec(host.stdout ?? '');
   if (m) {
     const n = Number(m[1].replace(/,/g, ''));
     results.add('extension', 'open → first tree children', n, Number(m[2]), Number(m[3]), 'dist/registry.js + children()', 'ms');
     results.note(`extension: first tree children of ${m[1]} keys in ${m[2]} ms (floor ${m[3]} ms), median of 5 in a real VS Code`);
+    results.note(`target: first tree children in a real VS Code at ${m[1]} keys: ${(Number(m[2]) / Number(m[3])).toFixed(2)}x dist/registry.js opened and asked directly (target <= 1.5x)`);
   } else {
     results.note(`extension measurement did not run (npm run test:host -- --grep measurement): ${(host.stderr || host.stdout || '').slice(-300)}`);
   }

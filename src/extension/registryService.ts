@@ -32,6 +32,8 @@ export interface ServiceStatus {
   error?: string;
   /** Things the user should know: Restricted Mode, global storage, fallbacks, backend notes. */
   notes: string[];
+  /** A condition of the open registry that makes writes fail (e.g. the sqlite size limit), with advice. */
+  warning?: string;
 }
 
 interface BuiltConfig {
@@ -140,6 +142,18 @@ export class RegistryService implements vscode.Disposable {
       log.error('Lost the connection', err);
       this.setStatus({ ...this._status, state: 'lost', error: errorMessage(err) });
     }
+    if (RegistryError.is(err, 'UNSUPPORTED')) {
+      this.syncWarning(registry, errorMessage(err));
+    }
+  }
+
+  /** Shows (or clears) what the registry notes while it is open and writable, e.g. that it is full. */
+  private syncWarning(registry: RegistryStorage, detail?: string): void {
+    const d = registry.describe();
+    const warning = d.state === 'open' && !d.readOnly && d.notes?.length ? (detail ?? d.notes.join(' ')) : undefined;
+    if (warning !== this._status.warning && (warning !== undefined || this._status.warning !== undefined)) {
+      this.setStatus({ ...this._status, warning });
+    }
   }
 
   /** Called when an operation succeeded: a lost connection has come back by itself. */
@@ -147,6 +161,9 @@ export class RegistryService implements vscode.Disposable {
     if (registry && registry === this.registry && this._status.state === 'lost') {
       log.info('The connection is back.');
       this.setStatus({ ...this._status, state: 'connected', error: undefined });
+    }
+    if (registry && registry === this.registry && this._status.warning !== undefined) {
+      this.syncWarning(registry);
     }
   }
 
@@ -235,11 +252,19 @@ export class RegistryService implements vscode.Disposable {
           await vscode.workspace.fs.createDirectory(dir);
         }
         const file = path.join(dir.fsPath, SQLITE_FILE_NAME);
+        const maxDatabaseMiB = cfg.get<number>(Setting.sqliteMaxDatabaseMiB);
         return {
           requested,
           effective,
           notes,
-          config: { backend: 'sqlite', file, readOnlyIfLocked: true, wasmPath: path.join(this.context.extensionPath, 'dist', 'sql-wasm.wasm'), ...common },
+          config: {
+            backend: 'sqlite',
+            file,
+            readOnlyIfLocked: true,
+            wasmPath: path.join(this.context.extensionPath, 'dist', 'sql-wasm.wasm'),
+            ...(typeof maxDatabaseMiB === 'number' && maxDatabaseMiB > 0 ? { maxDatabaseMiB } : {}),
+            ...common,
+          },
         };
       }
       case 'postgres': {

@@ -23,6 +23,7 @@ export const Setting = {
   redisUrl: 'redis.url',
   redisKeyPrefix: 'redis.keyPrefix',
   connectTimeoutMs: 'connectTimeoutMs',
+  sqliteMaxDatabaseMiB: 'sqlite.maxDatabaseMiB',
 } as const;
 
 /** Settings whose change reopens the registry (the rest only refresh the view). */
@@ -36,6 +37,7 @@ export const CONNECTION_SETTINGS: readonly string[] = [
   Setting.redisUrl,
   Setting.redisKeyPrefix,
   Setting.connectTimeoutMs,
+  Setting.sqliteMaxDatabaseMiB,
 ];
 
 /**
@@ -49,6 +51,8 @@ export function connectionSettingsOf(backend: string): readonly string[] {
       return [...common, Setting.connectTimeoutMs, Setting.postgresUrl, Setting.postgresSchema, Setting.postgresTable, Setting.postgresSsl];
     case 'redis':
       return [...common, Setting.connectTimeoutMs, Setting.redisUrl, Setting.redisKeyPrefix];
+    case 'sqlite':
+      return [...common, Setting.sqliteMaxDatabaseMiB];
     default:
       return common;
   }

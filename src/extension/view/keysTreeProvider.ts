@@ -142,7 +142,8 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     }
     let registry: RegistryStorage;
     try {
-      registry = await this.service.getRegistry();
+      // Opening a large sqlite registry takes a moment (in its worker thread): show progress on the view.
+      registry = this.service.current ?? (await vscode.window.withProgress({ location: { viewId: KEYS_VIEW_ID } }, () => this.service.getRegistry()));
     } catch {
       // The failed state shows the not-connected welcome view (the tree must be empty for it).
       this.updateMessage();
@@ -647,8 +648,14 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (s.state === 'failed') {
       parts.push(vscode.l10n.t('Could not open the {0} registry: {1}', s.backend, s.error ?? ''));
     }
+    if (s.state === 'connecting') {
+      parts.push(vscode.l10n.t('Opening the {0} registry…', s.backend));
+    }
     if (s.readOnly) {
       parts.push(vscode.l10n.t('Read-only: another VS Code window holds the registry file.'));
+    }
+    if (s.warning) {
+      parts.push(s.warning);
     }
     parts.push(...s.notes);
     if (this.filterPrefix !== undefined) {

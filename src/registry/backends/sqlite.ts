@@ -194,6 +194,11 @@ class SqliteRegistry extends BaseRegistry {
   private compactAt: number;
   private failure: RegistryError | undefined;
   private readonly maxDatabaseBytes: number;
+  /** Set while the last write was refused for the size limit: a note for describe(). */
+  private full: string | undefined;
+  /** The deferred integrity check (set by checkLater), and its run: every write to the files waits for it. */
+  private pendingCheck: (() => string | undefined) | undefined;
+  private checked: Promise<void> | undefined;
 
   constructor(
     config: SqliteConfig,
@@ -231,6 +236,8 @@ class SqliteRegistry extends BaseRegistry {
       d.notes = [`Read-only: ${this.readOnlyReason}`];
     } else if (this.failure) {
       d.notes = [this.failure.message];
+    } else if (this.full) {
+      d.notes = [this.full];
     }
     return d;
   }
@@ -393,6 +400,47 @@ class SqliteRegistry extends BaseRegistry {
     this.maybeCompact();
   }
 
+  /**
+   * Defers the integrity check of the database: it runs before the first journal append,
+   * compaction or close writes anything, or shortly after open when the registry is only read.
+   */
+  checkLater(check: () => string | undefined): void {
+    this.pendingCheck = check;
+    const timer = setTimeout(() => void this.verify(), 200);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Runs the deferred integrity check once; a damaged database is moved aside and the registry stops with CORRUPT. */
+  private verify(): Promise<void> {
+    const check = this.pendingCheck;
+    if (!check) {
+      return this.checked ?? Promise.resolve();
+    }
+    this.pendingCheck = undefined;
+    this.checked = (async () => {
+      const problem = check();
+      if (problem === undefined) {
+        return;
+      }
+      let where = 'it could not be moved aside';
+      try {
+        const suffix = asideSuffix();
+        const moved = await this.files.moveAside(this.file, suffix);
+        const movedLog = await this.files.moveAside(this.logPath, suffix).catch(() => undefined);
+        where = `It was moved to ${moved} and nothing was overwritten.${movedLog ? ` Its journal was moved along to ${movedLog}.` : ''}`;
+      } catch (err) {
+        where = `It could not be moved aside (${describeCause(err)}), and nothing was written to it.`;
+      }
+      this.failure ??= new RegistryError(
+        'CORRUPT',
+        `The registry database ${this.file} cannot be read: ${problem}. ${where} Changes made since it was opened were not saved.` +
+          ' Opening the registry again starts an empty one; the moved file may be recoverable with SQLite tools.',
+      );
+      this.logger.error(this.failure.message);
+    })();
+    return this.checked;
+  }
+
   // ---- durable writes -------------------------------------------------------------------------
 
   /**
@@ -429,13 +477,16 @@ class SqliteRegistry extends BaseRegistry {
    */
   private checkCeiling(ops: readonly JournalOp[], payload: Uint8Array): void {
     if (!ops.some((op) => op[0] === 'p')) {
+      this.full = undefined;
       return;
     }
     const pragma = (name: string) => Number(this.db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] ?? 0);
     const pageSize = pragma('page_size');
     const used = (pragma('page_count') - pragma('freelist_count')) * pageSize;
     // New rows take about their encoded size in table pages, plus half-full pages after splits.
+    this.full = undefined;
     if (used + payload.length * 2 > this.maxDatabaseBytes) {
+      this.full = `The registry is full (limit ${this.maxDatabaseBytes / 2 ** 20} MiB): writes that add data fail; remove keys, raise maxDatabaseMiB or use PostgreSQL.`;
       throw new RegistryError(
         'UNSUPPORTED',
         `The sqlite registry ${this.file} is full: it holds ${(used / 2 ** 20).toFixed(0)} MiB, and this change would take it past its limit of ` +
@@ -460,6 +511,7 @@ class SqliteRegistry extends BaseRegistry {
       return;
     }
     this.pending = new Batch();
+    await this.verify();
     if (this.failure) {
       batch.reject(this.failure);
       return;
@@ -732,6 +784,7 @@ class SqliteRegistry extends BaseRegistry {
 
   /** Waits for queued writes and a running compaction, then folds the journal into the database file. */
   private async finishWrites(): Promise<void> {
+    await this.verify();
     this.scheduleFlush();
     await this.chain;
     await this.compaction;
@@ -810,7 +863,22 @@ class Unreadable extends Error {
   }
 }
 
-function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefined, logBytes: Uint8Array | undefined): Loaded {
+/** PRAGMA quick_check: what SQLite finds wrong with the database, or undefined when it is whole. */
+function integrityProblem(db: Database): string | undefined {
+  try {
+    const check = db.exec('PRAGMA quick_check');
+    const verdict = check[0]?.values.map((v) => String(v[0])) ?? [];
+    if (verdict.length !== 1 || verdict[0] !== 'ok') {
+      throw new Error(verdict.slice(0, 3).join('; ') || 'no result');
+    }
+    return undefined;
+  } catch (err) {
+    return `SQLite finds it damaged (${describeCause(err)})`;
+  }
+}
+
+/** `deferCheck`: leave the integrity check to the registry, which runs it before its first write (see SqliteRegistry.verify). */
+function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefined, logBytes: Uint8Array | undefined, deferCheck = false): Loaded {
   let db: Database;
   let needSnapshot = false;
   if (dbBytes === undefined || dbBytes.length === 0) {
@@ -829,15 +897,10 @@ function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefin
     } catch (err) {
       throw new Unreadable('database', `SQLite cannot open it (${describeCause(err)})`);
     }
-    try {
-      const check = db.exec('PRAGMA quick_check');
-      const verdict = check[0]?.values.map((v) => String(v[0])) ?? [];
-      if (verdict.length !== 1 || verdict[0] !== 'ok') {
-        throw new Error(verdict.slice(0, 3).join('; ') || 'no result');
-      }
-    } catch (err) {
+    const damage = deferCheck ? undefined : integrityProblem(db);
+    if (damage !== undefined) {
       db.close();
-      throw new Unreadable('database', `SQLite finds it damaged (${describeCause(err)})`);
+      throw new Unreadable('database', damage);
     }
   }
   try {
@@ -945,8 +1008,21 @@ async function openLocked(
   /** What the journal must be cut down to: set after a torn tail, or when it still holds changes the database has. */
   let journalRewrite: Uint8Array | undefined;
   let journalTorn = 0;
+  let deferCheck = false;
   try {
-    loaded = loadFiles(SQL, file, dbBytes, logBytes);
+    // After a clean close there is no journal, nothing to replay and nothing to rewrite: the
+    // integrity check of a large database (about 1 s at 1,000,000 keys) then need not delay the
+    // first read. It still runs before anything could overwrite the file (SqliteRegistry.verify).
+    deferCheck = logBytes === undefined && !readOnly && (dbBytes?.length ?? 0) > 0;
+    loaded = loadFiles(SQL, file, dbBytes, logBytes, deferCheck);
+    if (deferCheck && loaded.needSnapshot) {
+      deferCheck = false; // the upgrade below writes the file: check now
+      const problem = integrityProblem(loaded.db);
+      if (problem !== undefined) {
+        loaded.db.close();
+        throw new Unreadable('database', problem);
+      }
+    }
     if (logBytes !== undefined) {
       let journal;
       try {
@@ -1056,6 +1132,9 @@ async function openLocked(
     readOnlyReason,
     config.compactBytes ?? DEFAULT_COMPACT_BYTES,
   );
+  if (deferCheck) {
+    registry.checkLater(() => integrityProblem(loaded.db));
+  }
   registry.afterOpen();
   return registry;
 }

@@ -13,6 +13,8 @@ export interface EngineDeps {
   open(config: SqliteConfig): Promise<RegistryStorage>;
   /** The file seam of this thread; absent where the engine can only reach files through the proxy. */
   localFiles?: () => RegistryFileSystem;
+  /** Called once a registry is open, e.g. to let go of the file image that was read (a garbage collection). */
+  afterOpen?: () => void;
 }
 
 /** The lock was taken by the proxy, which holds it across engine restarts: the engine only learns the outcome. */
@@ -99,6 +101,7 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
       const d = registry.describe();
       lastDesc = JSON.stringify(d);
       port.post({ t: 'opened', d });
+      deps.afterOpen?.();
       // Background work (a compaction that fails, a journal that cannot be written) can change
       // the description without a call: look now and then.
       timer = setInterval(() => {
