@@ -42,6 +42,8 @@ export interface PortableError {
   code?: RegistryErrorCode;
   name: string;
   message: string;
+  /** A system error's code (ENOSPC, EIO, …): the engine reacts to some of them. */
+  sysCode?: string;
 }
 
 /** The file-system operations the engine may ask the proxy for, when the files are reached through the proxy's seam. */
@@ -83,7 +85,8 @@ export function toPortable(err: unknown): PortableError {
     return { code: err.code, name: err.name, message: err.message };
   }
   if (err instanceof Error) {
-    return { name: err.name, message: err.message || err.name };
+    const sysCode = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message || err.name, ...(typeof sysCode === 'string' ? { sysCode } : {}) };
   }
   return { name: 'Error', message: String(err) };
 }
@@ -95,5 +98,8 @@ export function fromPortable(p: PortableError): Error {
   }
   const err = new Error(p.message);
   err.name = p.name;
+  if (p.sysCode !== undefined) {
+    (err as { code?: string }).code = p.sysCode;
+  }
   return err;
 }
