@@ -97,7 +97,28 @@ export interface RegistryDescription {
   notes?: string[];
 }
 
-/** The one contract every backend implements. */
+/**
+ * The one contract every backend implements.
+ *
+ * Durability and visibility of writes (store, storeMany, remove, removePrefix, rename,
+ * renamePrefix, setTtl):
+ * - A write's promise resolves only once the change is as durable as the backend makes it:
+ *   sqlite, its journal record is synced (fdatasync) to the disk; postgres, its transaction
+ *   committed. Such an acknowledged write survives a crash of the process or of the machine.
+ *   redis: the server executed it; whether it survives a crash of the server is up to the
+ *   server's persistence settings (appendonly, appendfsync). memory keeps nothing.
+ * - A rejected write may or may not have been made; the error says why.
+ * - Visibility on sqlite and memory: a write is applied in memory when the call is made, so every
+ *   read through the same RegistryStorage object made after the call sees it, even before its
+ *   promise resolves (read-your-own-writes for concurrent callers: `store(k, v)` then, without
+ *   awaiting, `rename(k, …)` works, as it does on memory). Such a read returns a change that is
+ *   not durable yet: a crash before the promise resolves loses the change although a read
+ *   returned it. If the change cannot be saved, its promise rejects with UNAVAILABLE and the
+ *   registry refuses every further call until it is opened again, so this process never serves
+ *   the unsaved change again. Await the write before acting on its value outside the process.
+ *   On postgres and redis a read sees a change once the server has it.
+ * - onDidChange reports a local change only after its promise resolved (it is durable).
+ */
 export interface RegistryStorage {
   store(key: string, value: string, options?: StoreOptions): Promise<void>;
   retrieve(key: string): Promise<string | undefined>;
@@ -152,8 +173,14 @@ export interface SqliteConfig extends CommonConfig {
   readOnlyIfLocked?: boolean;
   /** How long to wait for another process to release the file before LOCKED (ms). Default 3000. */
   lockTimeoutMs?: number;
-  /** Journal size that triggers compaction into the database file (bytes). Default 8 MiB. */
+  /** Journal size that triggers compaction into the database file (bytes). Default 8 MiB; at most maxJournalBytes. */
   compactBytes?: number;
+  /**
+   * Hard limit of the journal (bytes), 4 KiB..1 GiB. Only reached while compaction keeps failing
+   * (e.g. a full disk): changes that would grow the journal past it are refused with UNAVAILABLE,
+   * reads go on. Default 1 GiB.
+   */
+  maxJournalBytes?: number;
   /** Where sql-wasm.wasm is; default: next to the running bundle, else from the sql.js package. */
   wasmPath?: string;
   /** The file-system seam; default: Node's fs. */

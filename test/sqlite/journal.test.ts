@@ -1,6 +1,18 @@
 /** The journal format on its own: checksums, framing, torn tails versus damage in the middle. */
 import * as assert from 'node:assert/strict';
-import { crc32, decodeOps, encodeHeader, encodeRecord, HEADER_BYTES, JournalCorruption, parseJournal } from '../../src/registry/backends/sqliteJournal';
+import {
+  crc32,
+  decodeOps,
+  encodeFormat1Record,
+  encodeHeader,
+  encodePayload,
+  encodeRecord,
+  frameBatch,
+  HEADER_BYTES,
+  JournalCorruption,
+  JournalUnsupported,
+  parseJournal,
+} from '../../src/registry/backends/sqliteJournal';
 import type { JournalOp } from '../../src/registry/backends/sqliteJournal';
 
 const id = Uint8Array.from({ length: 16 }, (_, i) => i * 3);
@@ -94,6 +106,59 @@ describe('sqlite journal format', () => {
     const sum = Uint8Array.from(header);
     sum[12] ^= 1;
     corruption(sum, /checksum/);
+  });
+
+  it('format 2: one group commit is one batch; damage anywhere in the last batch is a torn tail, even with later pages intact', () => {
+    const payloads = (from: number, n: number) => Array.from({ length: n }, (_, i) => encodePayload([['p', `k${from + i}`, 'v'.repeat(500), null]]));
+    const synced = [frameBatch(1, payloads(1, 2)), frameBatch(3, payloads(3, 1))];
+    const last = frameBatch(4, payloads(4, 8));
+    const bytes = Buffer.concat([encodeHeader(id), ...synced, last]);
+    const lastStart = bytes.length - last.length;
+    const whole = parseJournal(bytes);
+    assert.deepEqual(
+      whole.records.map((r) => r.seq),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    );
+    for (const [from, to] of [
+      [lastStart, lastStart + 100],
+      [lastStart + 600, lastStart + 2000],
+      [bytes.length - 10, bytes.length],
+    ]) {
+      const torn = Uint8Array.from(bytes);
+      torn.fill(0, from, to);
+      const parsed = parseJournal(torn);
+      assert.deepEqual(
+        parsed.records.map((r) => r.seq),
+        [1, 2, 3],
+        `zeros at ${from}..${to}`,
+      );
+      assert.equal(parsed.goodLength, lastStart);
+    }
+    // Damage in a synced batch with an intact batch after it is corruption.
+    const mid = Uint8Array.from(bytes);
+    mid[HEADER_BYTES + 40] ^= 1;
+    corruption(mid, /batch of records at byte 28 is damaged but record 3/);
+  });
+
+  it('format 1 (version 0.1.0, one frame per record) is still read', () => {
+    const bytes = Buffer.concat([encodeHeader(id, 1), encodeFormat1Record(1, [['d', 'a']]), encodeFormat1Record(2, [['p', 'b', 'c', null]])]);
+    const parsed = parseJournal(bytes);
+    assert.equal(parsed.format, 1);
+    assert.deepEqual(
+      parsed.records.map((r) => decodeOps(r.payload)),
+      [[['d', 'a']], [['p', 'b', 'c', null]]],
+    );
+  });
+
+  it('a journal of a newer format is not corruption: JournalUnsupported names the format', () => {
+    for (const v of [0x33, 0x39, 0x41]) {
+      const header = encodeHeader(id);
+      header[7] = v;
+      assert.throws(
+        () => parseJournal(header),
+        (err: unknown) => err instanceof JournalUnsupported,
+      );
+    }
   });
 
   it('decodeOps refuses payloads that are not lists of known changes', () => {

@@ -26,7 +26,21 @@ export class SimFileSystem implements RegistryFileSystem {
   onCall: ((op: SimOp, path: string) => void) | undefined;
   /** Makes the next call of this operation fail (once). */
   private faults = new Map<SimOp, Error>();
+  /** Makes the next call of this operation take effect and then fail (once), like a rename whose folder fsync fails. */
+  private lateFaults = new Map<SimOp, { err: Error; path?: string }>();
+  /**
+   * Paths whose last replace took effect but then failed (its folder sync did not happen): a crash
+   * may bring back what was there before (the value; undefined: no file). The next successful
+   * replace, moveAside or remove syncs the folder and makes every entry durable.
+   */
+  readonly uncertain = new Map<string, SimFile | undefined>();
+  /** Every path a replace wrote (to check that nothing unreadable was overwritten). */
+  readonly replaced: string[] = [];
   appendedBytes = 0;
+  /** Operations so far (every kind), numbered from 1. */
+  ops = 0;
+  /** Makes operation number `index` fail once: before it takes effect, or (after) once it has. */
+  failAt: { index: number; err: Error; after: boolean } | undefined;
 
   constructor(image?: CrashImage) {
     for (const [path, data] of image ?? []) {
@@ -38,10 +52,30 @@ export class SimFileSystem implements RegistryFileSystem {
     this.faults.set(op, err);
   }
 
+  /** The next call of `op` takes effect, then fails with `err` (for replace: the rename happened, the folder sync failed). */
+  failNextAfter(op: SimOp, err: Error, path?: string): void {
+    this.lateFaults.set(op, { err, path });
+  }
+
+  private late(op: SimOp, path: string): void {
+    const fault = this.lateFaults.get(op);
+    if (fault && (fault.path === undefined || fault.path === path)) {
+      this.lateFaults.delete(op);
+      throw fault.err;
+    }
+  }
+
   /** Every operation takes a turn of the event loop, like real I/O, so that others run meanwhile. */
   private async enter(op: SimOp, path: string): Promise<void> {
     this.calls[op]++;
+    this.ops++;
     this.onCall?.(op, path);
+    if (this.failAt?.index === this.ops) {
+      if (!this.failAt.after) {
+        throw this.failAt.err;
+      }
+      this.lateFaults.set(op, { err: this.failAt.err, path });
+    }
     const fault = this.faults.get(op);
     if (fault) {
       this.faults.delete(op);
@@ -54,9 +88,28 @@ export class SimFileSystem implements RegistryFileSystem {
    * The files a crash now would leave. `torn` in [0, 1]: how much of each file's unsynced tail
    * persisted (0 = none, 1 = all); `garbage` adds bytes that were never written (zeros) after it.
    */
-  crashImage(torn = 0, garbage = 0): CrashImage {
+  crashImage(torn = 0, garbage = 0, options: { revertUncertain?: boolean; lostPages?: boolean } = {}): CrashImage {
     const out: CrashImage = new Map();
-    for (const [path, f] of this.files) {
+    const files = new Map(this.files);
+    if (options.revertUncertain) {
+      for (const [path, before] of this.uncertain) {
+        if (before) {
+          files.set(path, before);
+        } else {
+          files.delete(path);
+        }
+      }
+    }
+    for (const [path, f] of files) {
+      if (options.lostPages && f.current.length > f.durableLength) {
+        // The whole unsynced tail reached the file except its first part: a later page of one
+        // append survived, an earlier one did not (it reads back as zeros).
+        const data = f.current.slice();
+        const lost = Math.max(1, Math.floor((f.current.length - f.durableLength) / 2));
+        data.fill(0, f.durableLength, f.durableLength + lost);
+        out.set(path, data);
+        continue;
+      }
       const extra = Math.floor((f.current.length - f.durableLength) * torn);
       const keep = f.current.subarray(0, f.durableLength + extra);
       const data = new Uint8Array(keep.length + (extra > 0 ? garbage : 0));
@@ -98,11 +151,13 @@ export class SimFileSystem implements RegistryFileSystem {
         next.set(data, target.current.length);
         target.current = next;
         this.appendedBytes += data.length;
+        this.late('append', path);
       },
       sync: async () => {
         await this.enter('sync', path);
         file();
         target.durableLength = target.current.length;
+        this.late('sync', path);
       },
       close: async () => {
         open = false;
@@ -112,7 +167,18 @@ export class SimFileSystem implements RegistryFileSystem {
 
   async replace(path: string, data: Uint8Array): Promise<void> {
     await this.enter('replace', path);
+    const before = this.files.get(path);
     this.files.set(path, { current: data.slice(), durableLength: data.length });
+    this.replaced.push(path);
+    try {
+      this.late('replace', path);
+    } catch (err) {
+      if (!this.uncertain.has(path)) {
+        this.uncertain.set(path, before && { current: before.current.subarray(0, before.durableLength), durableLength: before.durableLength });
+      }
+      throw err;
+    }
+    this.uncertain.clear();
   }
 
   async moveAside(path: string, suffix: string): Promise<string> {
@@ -126,14 +192,18 @@ export class SimFileSystem implements RegistryFileSystem {
       target = `${path}${suffix}-${i}`;
     }
     this.files.delete(path);
+    this.uncertain.clear();
     // a rename persists what was durable (and, with luck, more; keep it simple: what reads see)
     this.files.set(target, f);
+    this.late('moveAside', path);
     return target;
   }
 
   async remove(path: string): Promise<void> {
     await this.enter('remove', path);
     this.files.delete(path);
+    this.uncertain.clear();
+    this.late('remove', path);
   }
 
   async lock(lockPath: string): Promise<FileLock> {

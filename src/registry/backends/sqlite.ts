@@ -9,14 +9,22 @@
  *   written over `<file>` (temp, fsync, rename, fsync folder); the snapshot records the last journal
  *   sequence number it holds, and the journal is then cut down to the records after it. Writers go
  *   on during the write; they only wait for the export and for the short journal swap.
- * - On open, the journal's records after the snapshot's sequence number are replayed; a record cut
- *   short by a crash mid-append (never acknowledged) is dropped.
+ * - On open, the journal's records after the snapshot's sequence number are replayed; the last
+ *   append, torn by a crash anywhere inside it (never acknowledged), is dropped. Damage followed by
+ *   an intact append gets CORRUPT and the files stay in place (they hold acknowledged changes).
+ * - Journal (header) and snapshot (nautilus_meta `format`) carry a format version: a newer one gets
+ *   UNSUPPORTED and nothing is touched. Format-1 journals (0.1.0) are read and rewritten.
  * - `<file>.nautilus-lock` keeps a second process (or a second open here) out: it gets LOCKED, or a
- *   read-only registry with `readOnlyIfLocked`. Side files are never named -journal, -wal or -shm,
- *   which SQLite itself would read.
- * - A file that cannot be read is never overwritten: it is moved aside and CORRUPT says where.
+ *   read-only registry with `readOnlyIfLocked` (protocol in sqliteLock.ts). Side files are never
+ *   named -journal, -wal or -shm, which SQLite itself would read.
+ * - A database that cannot be read is never overwritten: it is moved aside and CORRUPT says where.
+ * - If the files cannot be written at open (a full disk), the registry opens read-only and says why.
  * - If the journal cannot be written, the failing calls reject with UNAVAILABLE and the registry
  *   refuses every further call (its memory may hold a change that is not on disk) until reopened.
+ *   A journal swap that fails after its rename is redone before anything is appended again.
+ * - When compaction keeps failing, it is retried every compactBytes; the journal never passes
+ *   maxJournalBytes: changes that would grow it further are refused with UNAVAILABLE.
+ * - Reads see a change as soon as its call is made, before it is durable (see RegistryStorage).
  *
  * Every file access goes through the RegistryFileSystem seam (sqliteFiles.ts).
  */
@@ -28,12 +36,30 @@ import { describeCause, RegistryError } from '../errors';
 import { prefixEnd } from '../keys';
 import type { Entry, RegistryDescription, RegistryStorage, SqliteConfig } from '../types';
 import { configField } from '../validation';
+import { replaceLeftUnchanged } from './sqliteFiles';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
-import { decodeOps, encodeHeader, encodePayload, frameRecord, HEADER_BYTES, JournalCorruption, parseJournal } from './sqliteJournal';
+import {
+  decodeOps,
+  encodeHeader,
+  encodeJournal,
+  encodePayload,
+  frameBatch,
+  HEADER_BYTES,
+  JOURNAL_FORMAT,
+  JournalCorruption,
+  JournalUnsupported,
+  parseJournal,
+  RECORD_HEADER_BYTES,
+  recordBytes,
+} from './sqliteJournal';
 import type { JournalOp } from './sqliteJournal';
 import { locateSqlWasm, nodeFileSystem, readSqlWasm } from './sqliteNodeFiles';
 
 export const DEFAULT_COMPACT_BYTES = 8 * 1024 * 1024;
+/** The journal never grows past this (when compaction keeps failing, changes are refused instead). */
+export const DEFAULT_MAX_JOURNAL_BYTES = 1024 * 1024 * 1024;
+/** The snapshot format this version writes and reads (nautilus_meta `format`; a file without it is format 1 too). */
+export const SNAPSHOT_FORMAT = 1;
 export const DEFAULT_LOCK_TIMEOUT_MS = 3000;
 export const JOURNAL_SUFFIX = '.nautilus-log';
 export const LOCK_SUFFIX = '.nautilus-lock';
@@ -76,23 +102,6 @@ function loadEngine(wasmPath: string): Promise<SqlJsStatic> {
 
 // ---- helpers --------------------------------------------------------------------------------
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) {
-    return parts[0];
-  }
-  let n = 0;
-  for (const p of parts) {
-    n += p.length;
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -127,16 +136,23 @@ function asideSuffix(): string {
   return '.corrupt-' + new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Records that share one append and one sync. */
+/** One journal record: its sequence number and encoded changes. */
+interface Pending {
+  seq: number;
+  payload: Uint8Array;
+}
+
+/** Records that share one append and one sync: one batch frame in the journal. */
 class Batch {
-  readonly records: Uint8Array[] = [];
-  readonly seqs: number[] = [];
+  readonly records: Pending[] = [];
+  /** The size of its frame in the journal. */
+  bytes = RECORD_HEADER_BYTES;
   private settle?: { resolve(): void; reject(err: unknown): void };
   private promise?: Promise<void>;
 
-  add(seq: number, record: Uint8Array): void {
-    this.seqs.push(seq);
-    this.records.push(record);
+  add(seq: number, payload: Uint8Array): void {
+    this.records.push({ seq, payload });
+    this.bytes += recordBytes(payload);
   }
   get done(): Promise<void> {
     if (!this.promise) {
@@ -190,8 +206,13 @@ class SqliteRegistry extends BaseRegistry {
   private chain: Promise<void> = Promise.resolve();
   private compaction: Promise<void> | undefined;
   /** While a compaction writes its snapshot: the records appended since with a sequence number after `after`. */
-  private capture: { after: number; records: Uint8Array[] } | undefined;
+  private capture: { after: number; records: Pending[] } | undefined;
   private compactAt: number;
+  /** Why the last compaction failed (cleared by one that succeeds). */
+  private compactionError: unknown;
+  private lastForcedCompaction = 0;
+  /** Bytes of the batch being appended right now. */
+  private inFlightBytes = 0;
   private failure: RegistryError | undefined;
   private readonly maxDatabaseBytes: number;
   /** Set while the last write was refused for the size limit: a note for describe(). */
@@ -211,9 +232,12 @@ class SqliteRegistry extends BaseRegistry {
     private journalBytes: number,
     private appender: FileAppender | undefined,
     private readonly lock: FileLock | undefined,
-    /** Set when read-only: why (the LOCKED message). */
+    /** Set when read-only: why (the LOCKED message, or why the files cannot be written). */
     private readonly readOnlyReason: string | undefined,
+    /** The code of a refused write when read-only: LOCKED (another holder) or UNAVAILABLE (the files cannot be written). */
+    private readonly readOnlyCode: 'LOCKED' | 'UNAVAILABLE',
     private readonly compactBytes: number,
+    private readonly maxJournalBytes: number,
   ) {
     super(config);
     this.compactAt = compactBytes;
@@ -251,7 +275,7 @@ class SqliteRegistry extends BaseRegistry {
 
   private writable(): void {
     if (this.readOnlyReason !== undefined) {
-      throw new RegistryError('LOCKED', `This registry is open read-only, so it cannot be changed. ${this.readOnlyReason}`);
+      throw new RegistryError(this.readOnlyCode, `This registry is open read-only, so it cannot be changed. ${this.readOnlyReason}`);
     }
   }
 
@@ -451,24 +475,54 @@ class SqliteRegistry extends BaseRegistry {
     let payload: Uint8Array;
     try {
       payload = encodePayload(ops);
-      this.checkCeiling(ops, payload);
+    } catch (err) {
+      throw new RegistryError('UNAVAILABLE', `The sqlite registry ${this.file} could not make the change: ${describeCause(err)}.`, { cause: err });
+    }
+    this.checkRoom(payload);
+    this.checkCeiling(ops, payload);
+    try {
       this.apply(ops);
     } catch (err) {
       // Nothing was applied.
-      if (RegistryError.is(err)) {
-        throw err;
-      }
       throw new RegistryError('UNAVAILABLE', `The sqlite registry ${this.file} could not make the change: ${describeCause(err)}.`, { cause: err });
     }
     try {
       const seq = this.lastSeq + 1;
-      this.pending.add(seq, frameRecord(seq, payload));
+      this.pending.add(seq, payload);
       this.lastSeq = seq;
     } catch (err) {
       throw this.fail(err, 'journal a change'); // applied in memory but not journaled: stop serving
     }
     this.scheduleFlush();
     return this.pending.done;
+  }
+
+  /**
+   * Refuses a change that would grow the journal past maxJournalBytes (only possible while
+   * compaction keeps failing), before anything is applied: reads and later writes go on.
+   */
+  private checkRoom(payload: Uint8Array): void {
+    const size = recordBytes(payload) + RECORD_HEADER_BYTES;
+    if (size > this.maxJournalBytes - HEADER_BYTES) {
+      throw new RegistryError(
+        'INVALID_VALUE',
+        `This change is ${size} bytes in the journal, more than its limit of ${this.maxJournalBytes} bytes (maxJournalBytes): split it into smaller changes.`,
+      );
+    }
+    const queued = this.journalBytes + this.inFlightBytes + this.pending.bytes + recordBytes(payload);
+    if (queued <= this.maxJournalBytes) {
+      return;
+    }
+    this.maybeCompact(true);
+    const why =
+      this.compactionError === undefined
+        ? `a compaction into ${this.file} is running`
+        : `compacting it into ${this.file} keeps failing (last: ${describeCause(this.compactionError)})`;
+    throw new RegistryError(
+      'UNAVAILABLE',
+      `The journal ${this.logPath} has reached its limit of ${this.maxJournalBytes} bytes (maxJournalBytes) because ${why}. ` +
+        'This change was not made; reads go on, and changes are accepted again as soon as a compaction succeeds (it is retried on every refused change). Free disk space if it is full.',
+    );
   }
 
   /**
@@ -517,22 +571,31 @@ class SqliteRegistry extends BaseRegistry {
       return;
     }
     let data: Uint8Array;
+    this.inFlightBytes = batch.bytes;
     try {
-      data = concat(batch.records);
-      await this.appender!.append(data);
-      await this.appender!.sync();
+      if (!this.appender) {
+        throw new Error('the journal is not open');
+      }
+      data = frameBatch(
+        batch.records[0].seq,
+        batch.records.map((r) => r.payload),
+      );
+      await this.appender.append(data);
+      await this.appender.sync();
     } catch (err) {
       batch.reject(this.fail(err));
       return;
+    } finally {
+      this.inFlightBytes = 0;
     }
     this.journalBytes += data.length;
     if (this.capture) {
       const after = this.capture.after;
-      batch.seqs.forEach((seq, i) => {
-        if (seq > after) {
-          this.capture!.records.push(batch.records[i]);
+      for (const r of batch.records) {
+        if (r.seq > after) {
+          this.capture.records.push(r);
         }
-      });
+      }
     }
     batch.resolve();
     this.maybeCompact();
@@ -554,18 +617,39 @@ class SqliteRegistry extends BaseRegistry {
 
   // ---- compaction -----------------------------------------------------------------------------
 
-  private maybeCompact(): void {
-    if (!this.compaction && !this.failure && !this.isClosed && this.journalBytes >= this.compactAt) {
-      this.compaction = this.compact()
-        .catch((err: unknown) => this.logger.warn(`Compaction of ${this.file} failed: ${describeCause(err)}. The journal keeps every change.`))
-        .finally(() => (this.compaction = undefined));
+  /** Starts a compaction when the journal has grown enough (or, forced, when it is at its limit: at most 4 times a second). */
+  private maybeCompact(force = false): void {
+    if (this.compaction || this.failure || this.isClosed || this.readOnlyReason !== undefined) {
+      return;
     }
+    if (force) {
+      if (Date.now() - this.lastForcedCompaction < 250) {
+        return;
+      }
+      this.lastForcedCompaction = Date.now();
+    } else if (this.journalBytes < this.compactAt) {
+      return;
+    }
+    this.compaction = this.compact()
+      .catch((err: unknown) => this.compactionFailed(err, 'unexpectedly'))
+      .finally(() => (this.compaction = undefined));
+  }
+
+  /** A compaction failed and nothing is lost (the journal keeps every change): try again once the journal has grown by compactBytes. */
+  private compactionFailed(err: unknown, doing: string): void {
+    this.compactionError = err;
+    this.compactAt = this.journalBytes + this.compactBytes;
+    this.logger.warn(
+      `Compaction of ${this.file} failed (${doing}): ${describeCause(err)}. The journal keeps every change; compaction is tried again after another ${this.compactBytes} bytes` +
+        ` (changes are refused once the journal reaches ${this.maxJournalBytes} bytes).`,
+    );
   }
 
   /** The database as a file image holding every change up to `seq` (frees and re-prepares statements). */
   private exportImage(seq: number): Uint8Array {
     this.run(this.st.purge, [Date.now()]);
     this.run(this.st.setMeta, ['journal_seq', String(seq)]);
+    this.run(this.st.setMeta, ['format', String(SNAPSHOT_FORMAT)]);
     try {
       return this.db.export();
     } finally {
@@ -586,18 +670,18 @@ class SqliteRegistry extends BaseRegistry {
     try {
       image = this.exportImage(seq); // the only part that holds writers up
     } catch (err) {
-      this.logger.warn(`Compaction of ${this.file} failed while exporting: ${describeCause(err)}. The journal keeps every change.`);
-      this.compactAt = this.journalBytes * 2;
+      this.compactionFailed(err, 'exporting the database');
       return;
     }
     const exported = Date.now();
     this.capture = { after: seq, records: [] };
     try {
+      // Even when this fails after its rename (the new snapshot may or may not be there after a
+      // crash), the journal still holds every change, so either snapshot replays to the same state.
       await this.files.replace(this.file, image);
     } catch (err) {
       this.capture = undefined;
-      this.compactAt = this.journalBytes * 2;
-      this.logger.warn(`Compaction of ${this.file} failed: ${describeCause(err)}. The journal keeps every change; it will be tried again later.`);
+      this.compactionFailed(err, 'writing the database file');
       return;
     }
     this.snapshotSeq = seq;
@@ -618,14 +702,28 @@ class SqliteRegistry extends BaseRegistry {
     if (!capture || this.failure) {
       return;
     }
-    const data = concat([encodeHeader(this.dbId), ...capture.records]);
+    const data = encodeJournal(this.dbId, capture.records);
     try {
       await this.files.replace(this.logPath, data);
     } catch (err) {
-      // The old journal is still whole and in use: nothing is lost, it is just longer.
-      this.compactAt = this.journalBytes * 2;
-      this.logger.warn(`Could not shorten the journal ${this.logPath}: ${describeCause(err)}. It will be tried again later.`);
-      return;
+      if (replaceLeftUnchanged(err)) {
+        // It failed before touching the journal: the old one is still whole and in use.
+        this.compactionFailed(err, 'shortening the journal');
+        return;
+      }
+      // The rename may have happened (and not be durable), or not: the file our appender writes
+      // to may no longer be the journal, and a crash may bring either back. Nothing is appended
+      // until one replace has succeeded; both contents hold every change after the snapshot.
+      const old = this.appender;
+      this.appender = undefined;
+      await old?.close().catch(() => undefined);
+      this.logger.warn(`Replacing the journal ${this.logPath} failed after it may have taken effect (${describeCause(err)}); writing it again.`);
+      try {
+        await this.files.replace(this.logPath, data);
+      } catch (err2) {
+        this.fail(err2, `re-establish the journal ${this.logPath} after a failed swap (${describeCause(err)}), so whether it is on disk is unknown`);
+        return;
+      }
     }
     const old = this.appender;
     this.appender = undefined;
@@ -633,11 +731,12 @@ class SqliteRegistry extends BaseRegistry {
     try {
       this.appender = await this.files.openAppender(this.logPath);
     } catch (err) {
-      this.fail(err);
+      this.fail(err, `reopen the journal ${this.logPath} after compaction`);
       return;
     }
     this.journalBytes = data.length;
     this.compactAt = this.compactBytes;
+    this.compactionError = undefined;
   }
 
   // ---- primitives -----------------------------------------------------------------------------
@@ -814,7 +913,11 @@ export function validateSqliteConfig(config: SqliteConfig): void {
   configField.string(config, 'file');
   configField.boolean(config, 'readOnlyIfLocked');
   configField.integer(config, 'lockTimeoutMs', 0, 600_000);
-  configField.integer(config, 'compactBytes', 1, 2 ** 31);
+  configField.integer(config, 'compactBytes', 1, 2 ** 30);
+  configField.integer(config, 'maxJournalBytes', 4096, 2 ** 30);
+  if ((config.compactBytes ?? DEFAULT_COMPACT_BYTES) > (config.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES)) {
+    throw configField.error('compactBytes', `must not be larger than maxJournalBytes (${config.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES})`);
+  }
   configField.string(config, 'wasmPath', { optional: true });
   configField.integer(config, 'maxDatabaseMiB', 1, MAX_DATABASE_MIB);
   const thread = (config as { thread?: unknown }).thread;
@@ -858,9 +961,19 @@ class Unreadable extends Error {
   constructor(
     readonly which: 'database' | 'journal',
     readonly reason: string,
+    /** The file may hold acknowledged changes that nothing else has: leave it in place instead of moving it aside. */
+    readonly keep = false,
   ) {
     super(reason);
   }
+}
+
+function newerVersion(file: string, what: string, found: string, reads: string): RegistryError {
+  return new RegistryError(
+    'UNSUPPORTED',
+    `The registry ${what} ${file} was written by a newer version of Nautilus Registry (${found}; this version reads ${reads}). ` +
+      'It was left untouched: open it with that newer version, or update the extension.',
+  );
 }
 
 /** PRAGMA quick_check: what SQLite finds wrong with the database, or undefined when it is whole. */
@@ -904,6 +1017,12 @@ function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefin
     }
   }
   try {
+    // A newer version's snapshot is refused before anything else looks at its schema.
+    const hasMeta = db.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'nautilus_meta'").length > 0;
+    const format = hasMeta ? db.exec("SELECT value FROM nautilus_meta WHERE name = 'format'")[0]?.values[0]?.[0] : undefined;
+    if (format !== undefined && String(format) !== String(SNAPSHOT_FORMAT)) {
+      throw newerVersion(file, 'database', `snapshot format ${String(format).slice(0, 20)}`, `format ${SNAPSHOT_FORMAT}`);
+    }
     // The schema: ours, an empty database, or a database of someone else (left alone).
     const tables = db.exec("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
     const names = (tables[0]?.values ?? []).map((v) => String(v[0]));
@@ -1004,12 +1123,29 @@ async function openLocked(
   const logBytes = await files.read(logPath);
   const dbBytes = await files.read(file);
 
-  let loaded: Loaded;
-  /** What the journal must be cut down to: set after a torn tail, or when it still holds changes the database has. */
+  let loaded: Loaded | undefined;
+  /** What the journal must be rewritten to: after a torn tail, when it is format 1, or when it ends before the snapshot. */
   let journalRewrite: Uint8Array | undefined;
   let journalTorn = 0;
   let deferCheck = false;
   try {
+    // A journal of a newer format is refused before anything is read, changed or moved.
+    let journal: ReturnType<typeof parseJournal> | undefined;
+    let journalProblem: Unreadable | undefined;
+    if (logBytes !== undefined) {
+      try {
+        journal = parseJournal(logBytes);
+      } catch (err) {
+        if (err instanceof JournalUnsupported) {
+          throw newerVersion(logPath, 'journal', err.message, `formats 1 to ${JOURNAL_FORMAT}`);
+        }
+        if (!(err instanceof JournalCorruption)) {
+          throw err;
+        }
+        // Damage after the header may hit acknowledged changes: keep the file where it is.
+        journalProblem = new Unreadable('journal', err.reason, err.kind === 'records');
+      }
+    }
     // After a clean close there is no journal, nothing to replay and nothing to rewrite: the
     // integrity check of a large database (about 1 s at 1,000,000 keys) then need not delay the
     // first read. It still runs before anything could overwrite the file (SqliteRegistry.verify).
@@ -1019,53 +1155,47 @@ async function openLocked(
       deferCheck = false; // the upgrade below writes the file: check now
       const problem = integrityProblem(loaded.db);
       if (problem !== undefined) {
-        loaded.db.close();
         throw new Unreadable('database', problem);
       }
     }
-    if (logBytes !== undefined) {
-      let journal;
+    const db = loaded;
+    if (journalProblem) {
+      throw journalProblem;
+    }
+    if (journal) {
       try {
-        journal = parseJournal(logBytes);
-      } catch (err) {
-        loaded.db.close();
-        throw err instanceof JournalCorruption ? new Unreadable('journal', err.reason) : err;
-      }
-      try {
-        if (!sameBytes(journal.dbId, loaded.dbId)) {
-          throw new Unreadable('journal', `it belongs to another database than ${file} (database id ${toHex(journal.dbId)}, expected ${toHex(loaded.dbId)})`);
+        if (!sameBytes(journal.dbId, db.dbId)) {
+          throw new Unreadable('journal', `it belongs to another database than ${file} (database id ${toHex(journal.dbId)}, expected ${toHex(db.dbId)})`);
         }
-        const fresh = journal.records.filter((r) => r.seq > loaded.snapshotSeq);
-        if (fresh.length > 0 && fresh[0].seq !== loaded.snapshotSeq + 1) {
+        const fresh = journal.records.filter((r) => r.seq > db.snapshotSeq);
+        if (fresh.length > 0 && fresh[0].seq !== db.snapshotSeq + 1) {
           throw new Unreadable(
             'journal',
-            `it continues at change ${fresh[0].seq} but the database holds changes up to ${loaded.snapshotSeq} only (changes are missing; was an older copy of the database put back?)`,
+            `it continues at change ${fresh[0].seq} but the database holds changes up to ${db.snapshotSeq} only (changes are missing; was an older copy of the database put back?)`,
+            true,
           );
         }
         if (fresh.length > 0) {
-          replayInto(loaded.db, fresh.map((r) => r.payload));
-          loaded.lastSeq = fresh[fresh.length - 1].seq;
+          replayInto(db.db, fresh.map((r) => r.payload));
+          db.lastSeq = fresh[fresh.length - 1].seq;
+        }
+        journalTorn = journal.tornBytes;
+        const last = journal.records[journal.records.length - 1]?.seq ?? db.snapshotSeq;
+        if (journalTorn > 0 || journal.format !== JOURNAL_FORMAT || last < db.snapshotSeq) {
+          // Keep only whole records after the snapshot, in this version's format, so that new
+          // records follow on without a gap (a crash during compaction can leave a journal that
+          // ends before the snapshot's last change) and never after torn bytes.
+          journalRewrite = encodeJournal(db.dbId, fresh);
         }
       } catch (err) {
-        loaded.db.close();
         if (err instanceof Unreadable) {
           throw err;
         }
-        throw new Unreadable('journal', `a change in it cannot be replayed (${describeCause(err)})`);
-      }
-      journalTorn = journal.tornBytes;
-      const firstFresh = journal.records.find((r) => r.seq > loaded.snapshotSeq);
-      const stale = journal.records.length > 0 && journal.records[0].seq <= loaded.snapshotSeq;
-      if (journalTorn > 0 || stale) {
-        // Keep only whole records after the snapshot, so that new records follow on without a gap
-        // (a crash during compaction can leave records the snapshot already holds).
-        const keep = firstFresh ? logBytes.subarray(firstFresh.start, journal.goodLength) : new Uint8Array(0);
-        journalRewrite = new Uint8Array(HEADER_BYTES + keep.length);
-        journalRewrite.set(logBytes.subarray(0, HEADER_BYTES));
-        journalRewrite.set(keep, HEADER_BYTES);
+        throw new Unreadable('journal', `a change in it cannot be replayed (${describeCause(err)})`, true);
       }
     }
   } catch (err) {
+    loaded?.db.close();
     if (!(err instanceof Unreadable)) {
       throw err;
     }
@@ -1074,6 +1204,14 @@ async function openLocked(
       throw new RegistryError(
         'CORRUPT',
         `The registry ${err.which} ${path} cannot be read: ${err.reason}. It was left in place because another process has it open.`,
+      );
+    }
+    if (err.keep) {
+      throw new RegistryError(
+        'CORRUPT',
+        `The registry journal ${path} cannot be read: ${err.reason}. It holds changes that were acknowledged, so it was left in place and nothing was changed;` +
+          ` the registry does not open until it is dealt with. Keep a copy of ${path} and of ${file}; to go on with the database as of its last` +
+          ` compaction (without the changes in the journal), move ${path} away.`,
       );
     }
     const suffix = asideSuffix();
@@ -1093,11 +1231,13 @@ async function openLocked(
   const dbId = loaded.dbId;
   let journalBytes = HEADER_BYTES;
   let appender: FileAppender | undefined;
-  try {
-    if (!readOnly) {
+  let readOnlyCode: 'LOCKED' | 'UNAVAILABLE' = 'LOCKED';
+  if (!readOnly) {
+    try {
       if (loaded.needSnapshot) {
         // New or upgraded database: write it first, then a fresh journal that goes with it.
         loaded.db.run('INSERT OR REPLACE INTO nautilus_meta(name, value) VALUES (?, ?)', ['journal_seq', String(loaded.lastSeq)]);
+        loaded.db.run('INSERT OR REPLACE INTO nautilus_meta(name, value) VALUES (?, ?)', ['format', String(SNAPSHOT_FORMAT)]);
         await files.replace(file, loaded.db.export());
         loaded.snapshotSeq = loaded.lastSeq;
         await files.replace(logPath, encodeHeader(dbId));
@@ -1113,10 +1253,17 @@ async function openLocked(
         journalBytes = logBytes.length;
       }
       appender = await files.openAppender(logPath);
+    } catch (err) {
+      // Typically a full disk. Everything was read, and every file still holds what it held (a
+      // replace is atomic): serve it read-only rather than not at all.
+      await appender?.close().catch(() => undefined);
+      appender = undefined;
+      readOnlyReason =
+        `The registry files of ${file} cannot be written: ${describeCause(err)}. Everything saved before is shown, read-only;` +
+        ' free disk space (or fix the cause) and open the registry again to make changes.';
+      readOnlyCode = 'UNAVAILABLE';
+      logger?.error(readOnlyReason);
     }
-  } catch (err) {
-    loaded.db.close();
-    throw new RegistryError('UNAVAILABLE', `Cannot prepare the registry files of ${file}: ${describeCause(err)}.`, { cause: err });
   }
   const registry = new SqliteRegistry(
     config,
@@ -1130,10 +1277,13 @@ async function openLocked(
     appender,
     lock,
     readOnlyReason,
+    readOnlyCode,
     config.compactBytes ?? DEFAULT_COMPACT_BYTES,
+    config.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES,
   );
   if (deferCheck) {
-    registry.checkLater(() => integrityProblem(loaded.db));
+    const db = loaded.db;
+    registry.checkLater(() => integrityProblem(db));
   }
   registry.afterOpen();
   return registry;

@@ -17,7 +17,9 @@ export interface RegistryFileSystem {
   openAppender(path: string): Promise<FileAppender>;
   /**
    * Writes the whole file to a temporary sibling, syncs it, renames it over `path` and syncs the
-   * folder: after a crash `path` holds either the old or the new content.
+   * folder: after a crash `path` holds either the old or the new content. When it rejects, `path`
+   * may hold either content, not durably (e.g. the folder sync failed after the rename), unless
+   * the error is marked with `markReplaceUnchanged` (it failed before `path` was touched).
    */
   replace(path: string, data: Uint8Array): Promise<void>;
   /** Moves a file aside (e.g. a corrupt database) to a new, unused name that starts with `path + suffix`; returns that name. */
@@ -27,7 +29,8 @@ export interface RegistryFileSystem {
   /**
    * Takes the exclusive lock represented by the file `lockPath`, waiting up to `timeoutMs` for a
    * live holder to let go and taking over a lock whose holder is gone. Throws a RegistryError
-   * LOCKED naming the holder when the time is up.
+   * LOCKED naming the holder when the time is up. Exactly one holder under every interleaving of
+   * processes: sqliteLock.ts has a protocol over four file primitives that an implementation can reuse.
    */
   lock(lockPath: string, timeoutMs: number): Promise<FileLock>;
 }
@@ -45,4 +48,23 @@ export interface FileLock {
   readonly holder: string;
   /** Lets go of the lock (only if it is still ours). */
   release(): Promise<void>;
+}
+
+const UNCHANGED = 'nautilusReplaceUnchanged';
+
+/** Marks an error of `replace` that happened before the file at its path was touched (the old content is still there). */
+export function markReplaceUnchanged<T>(err: T): T {
+  if (typeof err === 'object' && err !== null) {
+    try {
+      Object.defineProperty(err, UNCHANGED, { value: true, enumerable: false });
+    } catch {
+      // a frozen error: treated as "may have changed", the safe side
+    }
+  }
+  return err;
+}
+
+/** True when a failed `replace` surely left the file as it was. */
+export function replaceLeftUnchanged(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<string, unknown>)[UNCHANGED] === true;
 }

@@ -3,15 +3,25 @@
  * checksummed and read back. Platform-neutral (no Node APIs), so that it runs wherever the
  * backend runs.
  *
- * Layout (all integers big-endian):
- *   header  = "NAUTLOG1" (8 bytes) | database id (16 bytes) | CRC-32 of the previous 24 bytes (4)
- *   record  = payload length (u32) | CRC-32 of seq and payload (u32) | seq high (u32) | seq low (u32) | payload
+ * Layout, format 2 (all integers big-endian):
+ *   header  = "NAUTLOG" | format version (1 byte, "2") | database id (16 bytes) | CRC-32 of the previous 24 bytes (4)
+ *   batch   = body length (u32) | CRC-32 of first seq and body (u32) | first seq high (u32) | first seq low (u32) | body
+ *   body    = one or more records: payload length (u32) | payload
  *   payload = UTF-8 JSON array of JournalOp
+ * One batch is one group-commit append, written and synced as a whole; its records have the
+ * sequence numbers first seq, first seq + 1, ...
+ *
+ * Format 1 (version 0.1.0, "NAUTLOG1") framed every record on its own: a batch of exactly one
+ * record. It is still read; the backend rewrites it as format 2 before appending to it.
  *
  * Sequence numbers grow by one per record over the whole life of the database; the snapshot (the
  * SQLite file) records the last one it contains, so replay skips what the snapshot already has.
- * A record cut short at the end of the file (a crash while appending) is a torn tail: it was never
- * acknowledged and is dropped. A bad record followed by good ones is corruption.
+ *
+ * Damage: only the last batch can be unsynced when a crash strikes, and a file system may keep
+ * any part of it (a later page and not an earlier one). So damage with no intact batch after it
+ * is a torn tail: never acknowledged, dropped. Damage followed by an intact batch hit an
+ * acknowledged, synced batch: that is corruption, never dropped silently. (Format 1 could not
+ * tell a torn group commit from that, since each of its records was a frame.)
  */
 
 /** One physical change; replaying them in order rebuilds the state regardless of the clock. */
@@ -26,8 +36,14 @@ export type JournalOp =
   | ['t', string, number | null];
 
 export const HEADER_BYTES = 28;
+/** Bytes of a batch frame before its body. */
 export const RECORD_HEADER_BYTES = 16;
-const MAGIC = [0x4e, 0x41, 0x55, 0x54, 0x4c, 0x4f, 0x47, 0x31]; // "NAUTLOG1"
+/** Bytes before each record's payload inside a format-2 batch. */
+export const RECORD_PREFIX_BYTES = 4;
+/** The format this version writes; it reads 1 and 2. */
+export const JOURNAL_FORMAT = 2;
+const SIGNATURE = [0x4e, 0x41, 0x55, 0x54, 0x4c, 0x4f, 0x47]; // "NAUTLOG"
+const VERSION_AT = 7;
 
 const CRC_TABLE = (() => {
   const t = new Int32Array(256 * 4);
@@ -65,12 +81,13 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0)
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeHeader(dbId: Uint8Array): Uint8Array {
+export function encodeHeader(dbId: Uint8Array, format = JOURNAL_FORMAT): Uint8Array {
   if (dbId.length !== 16) {
     throw new Error('database id must be 16 bytes');
   }
   const out = new Uint8Array(HEADER_BYTES);
-  out.set(MAGIC, 0);
+  out.set(SIGNATURE, 0);
+  out[VERSION_AT] = 0x30 + format;
   out.set(dbId, 8);
   new DataView(out.buffer).setUint32(24, crc32(out, 0, 24));
   return out;
@@ -80,31 +97,79 @@ export function encodePayload(ops: readonly JournalOp[]): Uint8Array {
   return encoder.encode(JSON.stringify(ops));
 }
 
-/** One framed, checksummed record around an encoded payload. */
-export function frameRecord(seq: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
+function frame(seq: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(RECORD_HEADER_BYTES + body.length);
   const view = new DataView(out.buffer);
-  view.setUint32(0, payload.length);
+  view.setUint32(0, body.length);
   view.setUint32(8, Math.floor(seq / 0x1_0000_0000));
   view.setUint32(12, seq >>> 0);
-  out.set(payload, RECORD_HEADER_BYTES);
+  out.set(body, RECORD_HEADER_BYTES);
   view.setUint32(4, crc32(out, 8));
   return out;
 }
 
+/** The bytes one record adds to a format-2 batch. */
+export function recordBytes(payload: Uint8Array): number {
+  return RECORD_PREFIX_BYTES + payload.length;
+}
+
+/** One format-2 batch: the records first, first + 1, ... in one checksummed frame. */
+export function frameBatch(first: number, payloads: readonly Uint8Array[]): Uint8Array {
+  if (payloads.length === 0) {
+    throw new Error('a batch holds at least one record');
+  }
+  let n = 0;
+  for (const p of payloads) {
+    n += recordBytes(p);
+  }
+  const body = new Uint8Array(n);
+  const view = new DataView(body.buffer);
+  let at = 0;
+  for (const p of payloads) {
+    view.setUint32(at, p.length);
+    body.set(p, at + RECORD_PREFIX_BYTES);
+    at += recordBytes(p);
+  }
+  return frame(first, body);
+}
+
+/** A format-2 batch of one record. */
 export function encodeRecord(seq: number, ops: readonly JournalOp[]): Uint8Array {
-  return frameRecord(seq, encodePayload(ops));
+  return frameBatch(seq, [encodePayload(ops)]);
+}
+
+/** A format-1 record (version 0.1.0), for tests of reading old files. */
+export function encodeFormat1Record(seq: number, ops: readonly JournalOp[]): Uint8Array {
+  return frame(seq, encodePayload(ops));
+}
+
+/** A whole format-2 journal holding these records (header, then one batch). */
+export function encodeJournal(dbId: Uint8Array, records: readonly { seq: number; payload: Uint8Array }[]): Uint8Array {
+  const header = encodeHeader(dbId);
+  if (records.length === 0) {
+    return header;
+  }
+  const batch = frameBatch(
+    records[0].seq,
+    records.map((r) => r.payload),
+  );
+  const out = new Uint8Array(header.length + batch.length);
+  out.set(header);
+  out.set(batch, header.length);
+  return out;
 }
 
 export interface JournalRecord {
   seq: number;
-  /** Byte range of the whole record in the journal. */
+  /** Byte range of the batch that holds the record. */
   start: number;
   end: number;
   payload: Uint8Array;
 }
 
 export interface ParsedJournal {
+  /** 1 or 2. */
+  format: number;
   dbId: Uint8Array;
   records: JournalRecord[];
   /** Length of the good part: header plus every whole record. */
@@ -115,8 +180,19 @@ export interface ParsedJournal {
 
 /** The journal cannot be read; `reason` says why, for the CORRUPT message. */
 export class JournalCorruption extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    /** header: the file is not a readable journal at all; records: damage after a good header (it may hold acknowledged changes). */
+    readonly kind: 'header' | 'records' = 'header',
+  ) {
     super(reason);
+  }
+}
+
+/** The journal was written by a newer version (a format this version does not know). */
+export class JournalUnsupported extends Error {
+  constructor(readonly format: string) {
+    super(`journal format ${format}`);
   }
 }
 
@@ -145,7 +221,7 @@ interface Frame {
   end: number;
 }
 
-/** The record framed at `at`, or undefined when the bytes there are not a whole record with a good checksum. */
+/** The frame (format 2: batch; format 1: record) at `at`, or undefined when the bytes there are not a whole frame with a good checksum. */
 function frameAt(bytes: Uint8Array, view: DataView, at: number): Frame | undefined {
   if (at + RECORD_HEADER_BYTES > bytes.length) {
     return undefined;
@@ -161,54 +237,86 @@ function frameAt(bytes: Uint8Array, view: DataView, at: number): Frame | undefin
   return { seq: view.getUint32(at + 8) * 0x1_0000_0000 + view.getUint32(at + 12), end };
 }
 
+/** The records of a format-2 batch body, or undefined when the body is not a list of whole records. */
+function batchRecords(bytes: Uint8Array, view: DataView, start: number, f: Frame): JournalRecord[] | undefined {
+  const out: JournalRecord[] = [];
+  let at = start + RECORD_HEADER_BYTES;
+  while (at < f.end) {
+    if (at + RECORD_PREFIX_BYTES > f.end) {
+      return undefined;
+    }
+    const len = view.getUint32(at);
+    const end = at + RECORD_PREFIX_BYTES + len;
+    if (len === 0 || end > f.end) {
+      return undefined;
+    }
+    out.push({ seq: f.seq + out.length, start, end: f.end, payload: bytes.subarray(at + RECORD_PREFIX_BYTES, end) });
+    at = end;
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 /**
- * Reads a journal. Throws JournalCorruption when the header is bad, when a bad record is followed
- * by a good one (damage in the middle), or when sequence numbers do not follow each other.
+ * Reads a journal. Throws JournalUnsupported for a format newer than this version knows, and
+ * JournalCorruption when the header is bad, when a bad batch is followed by a good one (damage in
+ * the middle), or when sequence numbers do not follow each other.
  */
 export function parseJournal(bytes: Uint8Array): ParsedJournal {
+  if (bytes.length >= VERSION_AT + 1 && SIGNATURE.every((b, i) => bytes[i] === b) && bytes[VERSION_AT] !== 0x31 && bytes[VERSION_AT] !== 0x32) {
+    const v = bytes[VERSION_AT];
+    throw new JournalUnsupported(v >= 0x30 && v <= 0x39 ? String.fromCharCode(v) : `byte 0x${v.toString(16).padStart(2, '0')}`);
+  }
   if (bytes.length < HEADER_BYTES) {
     throw new JournalCorruption(`the journal is ${bytes.length} bytes long, shorter than its ${HEADER_BYTES}-byte header`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < MAGIC.length; i++) {
-    if (bytes[i] !== MAGIC[i]) {
+  for (let i = 0; i < SIGNATURE.length; i++) {
+    if (bytes[i] !== SIGNATURE[i]) {
       throw new JournalCorruption('the journal does not start with the Nautilus journal signature');
     }
   }
   if (crc32(bytes, 0, 24) !== view.getUint32(24)) {
     throw new JournalCorruption('the journal header fails its checksum');
   }
+  const format = bytes[VERSION_AT] - 0x30;
   const dbId = bytes.slice(8, 24);
   const records: JournalRecord[] = [];
   let at = HEADER_BYTES;
   while (at < bytes.length) {
-    const frame = frameAt(bytes, view, at);
-    if (!frame) {
+    const f = frameAt(bytes, view, at);
+    if (!f) {
       break;
     }
-    const prev = records[records.length - 1];
-    if (prev && frame.seq !== prev.seq + 1) {
-      throw new JournalCorruption(`record ${frame.seq} at byte ${at} follows record ${prev.seq}: records are missing or out of order`);
+    const inBatch =
+      format === 1 ? [{ seq: f.seq, start: at, end: f.end, payload: bytes.subarray(at + RECORD_HEADER_BYTES, f.end) }] : batchRecords(bytes, view, at, f);
+    if (!inBatch) {
+      break; // a good checksum over a malformed body: treated like a bad checksum
     }
-    records.push({ seq: frame.seq, start: at, end: frame.end, payload: bytes.subarray(at + RECORD_HEADER_BYTES, frame.end) });
-    at = frame.end;
+    const prev = records[records.length - 1];
+    if (prev && f.seq !== prev.seq + 1) {
+      throw new JournalCorruption(`record ${f.seq} at byte ${at} follows record ${prev.seq}: records are missing or out of order`, 'records');
+    }
+    records.push(...inBatch);
+    at = f.end;
   }
   if (at < bytes.length) {
-    // A bad record. If a good record with a later sequence number follows, this is damage in the
-    // middle; otherwise it is the torn tail of an append that never completed.
+    // A bad batch. If a good batch with a later sequence number follows, the damage hit a batch
+    // that was synced (another was appended after it); otherwise it is the torn tail of the last
+    // append, which never completed and was never acknowledged.
     const last = records[records.length - 1]?.seq;
     for (let p = at + 1; p + RECORD_HEADER_BYTES < bytes.length; p++) {
       const seq = view.getUint32(p + 8) * 0x1_0000_0000 + view.getUint32(p + 12);
       if (last !== undefined && (seq <= last || seq > last + bytes.length)) {
         continue; // cheap filter before the checksum: a later record has a later sequence number
       }
-      const frame = frameAt(bytes, view, p);
-      if (frame && (last === undefined || frame.seq > last)) {
+      const f = frameAt(bytes, view, p);
+      if (f && (last === undefined || f.seq > last) && (format === 1 || batchRecords(bytes, view, p, f))) {
         throw new JournalCorruption(
-          `the record at byte ${at} is damaged but record ${frame.seq} at byte ${p} after it is intact (damage in the middle of the journal, not an interrupted write)`,
+          `the ${format === 1 ? 'record' : 'batch of records'} at byte ${at} is damaged but record ${f.seq} at byte ${p} after it is intact (damage in the middle of the journal, not an interrupted write)`,
+          'records',
         );
       }
     }
   }
-  return { dbId, records, goodLength: at, tornBytes: bytes.length - at };
+  return { format, dbId, records, goodLength: at, tornBytes: bytes.length - at };
 }

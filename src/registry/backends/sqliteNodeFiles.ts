@@ -7,7 +7,10 @@ import type { FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeCause, RegistryError } from '../errors';
+import { markReplaceUnchanged } from './sqliteFiles';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
+import { acquireLock } from './sqliteLock';
+import type { LockInfo, LockPrimitives } from './sqliteLock';
 
 function errCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -61,17 +64,6 @@ class NodeAppender implements FileAppender {
 
 // ---- the lock file --------------------------------------------------------------------------
 
-interface LockInfo {
-  app: 'nautilus-registry';
-  pid: number;
-  host: string;
-  nonce: string;
-  since: string;
-  /** Linux: the boot the holder ran in, and its start time in clock ticks (to tell a reused pid). */
-  bootId?: string;
-  startTicks?: string;
-}
-
 function readSmall(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8').trim();
@@ -100,18 +92,6 @@ function ownLockInfo(): LockInfo {
     info.startTicks = ticks;
   }
   return info;
-}
-
-function parseLock(text: string): LockInfo | undefined {
-  try {
-    const v = JSON.parse(text) as Partial<LockInfo>;
-    if (v && typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.nonce === 'string') {
-      return v as LockInfo;
-    }
-  } catch {
-    // not ours or cut short
-  }
-  return undefined;
 }
 
 /** False only when the holder is surely gone: same host and its pid is dead (or reused, or from before a reboot). */
@@ -149,8 +129,8 @@ function describeHolder(info: LockInfo | undefined): string {
 }
 
 /** Creates the lock file with its content in one step; false when it already exists. */
-async function createExclusive(lockPath: string, content: string, nonce: string): Promise<boolean> {
-  const tmp = `${lockPath}.${nonce}.tmp`;
+async function createExclusive(lockPath: string, content: string): Promise<boolean> {
+  const tmp = `${lockPath}.${randomHex(8)}.tmp`;
   await fsp.writeFile(tmp, content);
   try {
     await fsp.link(tmp, lockPath); // atomic, fails when the lock exists: no half-written lock file
@@ -159,7 +139,8 @@ async function createExclusive(lockPath: string, content: string, nonce: string)
     if (errCode(err) === 'EEXIST') {
       return false;
     }
-    // A file system without hard links: exclusive create, then write.
+    // A file system without hard links: exclusive create, then write (a reader may see it empty
+    // for a moment; an unreadable lock counts as live until it is 10 s old).
     try {
       await fsp.writeFile(lockPath, content, { flag: 'wx' });
       return true;
@@ -174,91 +155,91 @@ async function createExclusive(lockPath: string, content: string, nonce: string)
   }
 }
 
-/**
- * Removes a stale lock, but only the one we looked at: it is renamed away first and checked, so
- * that two processes taking over the same stale lock cannot remove each other's fresh one.
- */
-async function takeOver(lockPath: string, staleText: string, nonce: string): Promise<void> {
-  const moved = `${lockPath}.stale-${nonce}`;
-  try {
-    await fsp.rename(lockPath, moved);
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') {
-      return;
-    }
-    throw err;
-  }
-  const text = await fsp.readFile(moved, 'utf8').catch(() => '');
-  if (text !== staleText) {
-    // Someone took the lock between our look and the rename: put theirs back.
-    await fsp.link(moved, lockPath).catch(() => undefined);
-  }
-  await fsp.rm(moved, { force: true });
-}
-
-async function takeLock(lockPath: string, timeoutMs: number): Promise<FileLock> {
-  await fsp.mkdir(path.dirname(lockPath), { recursive: true });
-  const mine = ownLockInfo();
-  const content = JSON.stringify(mine);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await createExclusive(lockPath, content, mine.nonce)) {
-      return {
-        holder: describeHolder(mine),
-        async release() {
-          const now = await fsp.readFile(lockPath, 'utf8').catch(() => undefined);
-          if (now !== undefined && parseLock(now)?.nonce === mine.nonce) {
-            await fsp.rm(lockPath, { force: true });
-          }
-        },
-      };
-    }
-    let text: string;
-    let mtimeMs: number;
+const nodeLockPrimitives: LockPrimitives = {
+  create: createExclusive,
+  async read(file) {
+    let fh: FileHandle;
     try {
-      text = await fsp.readFile(lockPath, 'utf8');
-      mtimeMs = (await fsp.stat(lockPath)).mtimeMs;
+      fh = await fsp.open(file, 'r');
     } catch (err) {
       if (errCode(err) === 'ENOENT') {
-        continue; // released meanwhile
+        return undefined;
       }
       throw err;
     }
-    const info = parseLock(text);
-    // A lock file that is not ours, or was cut short, is stale once it is older than 10 s.
-    const stale = info ? !holderAlive(info) : Date.now() - mtimeMs > 10_000;
-    if (stale) {
-      await takeOver(lockPath, text, mine.nonce);
-      continue;
+    try {
+      // One descriptor for both: the text and the id are of the same file.
+      const st = await fh.stat();
+      const text = await fh.readFile('utf8');
+      return { text, fileId: `${st.dev}-${st.ino}-${Math.round(st.ctimeMs)}`, ageMs: Date.now() - st.mtimeMs };
+    } finally {
+      await fh.close();
     }
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      const file = lockPath.replace(/\.nautilus-lock$/, '');
-      throw new RegistryError(
-        'LOCKED',
-        `The registry file ${file} is in use by ${describeHolder(info)}. Close the other window or program that uses it` +
-          ` and try again; if no such process is running, delete the lock file ${lockPath}.`,
-      );
-    }
-    await sleep(Math.min(50, left));
-  }
+  },
+  async remove(file) {
+    await fsp.rm(file, { force: true });
+  },
+  alive: holderAlive,
+  sleep,
+  now: () => Date.now(),
+};
+
+async function takeLock(lockPath: string, timeoutMs: number): Promise<FileLock> {
+  await fsp.mkdir(path.dirname(lockPath), { recursive: true });
+  const held = await acquireLock(nodeLockPrimitives, lockPath, ownLockInfo(), timeoutMs, describeHolder);
+  return { holder: describeHolder(held.info), release: () => held.release() };
 }
 
 // ---- the file system ------------------------------------------------------------------------
+
+/**
+ * A whole file read in chunks, or undefined when it does not exist. Unlike readFile (which stops
+ * at 2 GiB) it reads any file that fits in one Uint8Array, so every journal can be read back.
+ */
+export async function readWhole(file: string, chunkBytes = 64 * 1024 * 1024): Promise<Uint8Array | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await fsp.open(file, 'r');
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') {
+      return undefined;
+    }
+    throw err;
+  }
+  try {
+    let out = new Uint8Array((await fh.stat()).size);
+    let at = 0;
+    for (;;) {
+      if (at === out.length) {
+        // The file may have grown since stat: look for more.
+        const more = new Uint8Array(Math.max(chunkBytes, 1));
+        const { bytesRead } = await fh.read(more, 0, more.length, at);
+        if (bytesRead === 0) {
+          return out;
+        }
+        const grown = new Uint8Array(at + bytesRead);
+        grown.set(out);
+        grown.set(more.subarray(0, bytesRead), at);
+        out = grown;
+        at += bytesRead;
+        continue;
+      }
+      const { bytesRead } = await fh.read(out, at, Math.min(chunkBytes, out.length - at), at);
+      if (bytesRead === 0) {
+        return out.subarray(0, at); // it shrank meanwhile
+      }
+      at += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 /** The seam over Node's fs. */
 export function nodeFileSystem(): RegistryFileSystem {
   return {
     async read(file) {
-      try {
-        const buf = await fsp.readFile(file);
-        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      } catch (err) {
-        if (errCode(err) === 'ENOENT') {
-          return undefined;
-        }
-        throw err;
-      }
+      return readWhole(file);
     },
 
     async openAppender(file) {
@@ -278,7 +259,7 @@ export function nodeFileSystem(): RegistryFileSystem {
         await fsp.rename(tmp, file);
       } catch (err) {
         await fsp.rm(tmp, { force: true }).catch(() => undefined);
-        throw err;
+        throw markReplaceUnchanged(err); // rename is atomic: when it fails, the file is as it was
       }
       await syncDir(path.dirname(file));
     },

@@ -10,6 +10,7 @@
 import { RegistryError } from '../errors';
 import type { RegistryErrorCode } from '../errors';
 import type { RegistryChange, RegistryDescription, SqliteConfig } from '../types';
+import { markReplaceUnchanged, replaceLeftUnchanged } from './sqliteFiles';
 
 /** The methods of RegistryStorage that are forwarded as calls. */
 export const FORWARDED_METHODS = [
@@ -44,6 +45,8 @@ export interface PortableError {
   message: string;
   /** A system error's code (ENOSPC, EIO, …): the engine reacts to some of them. */
   sysCode?: string;
+  /** A failed `replace` that surely left the file as it was (markReplaceUnchanged). */
+  unchanged?: boolean;
 }
 
 /** The file-system operations the engine may ask the proxy for, when the files are reached through the proxy's seam. */
@@ -86,7 +89,12 @@ export function toPortable(err: unknown): PortableError {
   }
   if (err instanceof Error) {
     const sysCode = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message || err.name, ...(typeof sysCode === 'string' ? { sysCode } : {}) };
+    return {
+      name: err.name,
+      message: err.message || err.name,
+      ...(typeof sysCode === 'string' ? { sysCode } : {}),
+      ...(replaceLeftUnchanged(err) ? { unchanged: true } : {}),
+    };
   }
   return { name: 'Error', message: String(err) };
 }
@@ -101,5 +109,5 @@ export function fromPortable(p: PortableError): Error {
   if (p.sysCode !== undefined) {
     (err as { code?: string }).code = p.sysCode;
   }
-  return err;
+  return p.unchanged ? markReplaceUnchanged(err) : err;
 }
