@@ -25,6 +25,10 @@
  * - When compaction keeps failing, it is retried every compactBytes; the journal never passes
  *   maxJournalBytes: changes that would grow it further are refused with UNAVAILABLE.
  * - Reads see a change as soon as its call is made, before it is durable (see RegistryStorage).
+ * - After a clean close (no journal) the integrity check runs after open: reads need not wait for
+ *   it; the first append, compaction or close does (SqliteRegistry.verify).
+ * - A change that would grow the database past maxDatabaseMiB is refused whole with UNSUPPORTED.
+ * - openRegistry runs this engine in a worker thread (sqliteProxy.ts) unless `thread: 'inline'`.
  *
  * Every file access goes through the RegistryFileSystem seam (sqliteFiles.ts).
  */
