@@ -4,8 +4,9 @@
  * messages work over a `worker_threads` port or a Web Worker's `postMessage`.
  *
  * One call of the contract is one message each way: a children page or a 200-key retrieveMany
- * crosses the boundary once. Change events travel before the reply of the call that caused them,
- * so listeners see them in the same order as with an in-thread registry.
+ * crosses the boundary once; calls made in the same turn of the event loop (64 concurrent stores)
+ * and the replies ready together travel as one `batch`. Change events travel before the reply of
+ * the call that caused them, so listeners see them in the same order as with an in-thread registry.
  */
 import { RegistryError } from '../errors';
 import type { RegistryErrorCode } from '../errors';
@@ -61,6 +62,7 @@ export type RemoteFsOp =
   | { op: 'remove'; path: string };
 
 export type ToEngine =
+  | { t: 'batch'; msgs: ToEngine[] }
   | { t: 'open'; config: PortableSqliteConfig; lock: LockGrant; remoteFs: boolean }
   | { t: 'call'; id: number; m: ForwardedMethod; a: unknown[] }
   | { t: 'close'; id: number }
@@ -68,6 +70,7 @@ export type ToEngine =
   | { t: 'fsReply'; id: number; ok: false; err: PortableError };
 
 export type FromEngine =
+  | { t: 'batch'; msgs: FromEngine[] }
   | { t: 'opened'; d: RegistryDescription }
   | { t: 'openFailed'; err: PortableError }
   | { t: 'reply'; id: number; ok: true; v: unknown; d?: RegistryDescription }
@@ -110,4 +113,22 @@ export function fromPortable(p: PortableError): Error {
     (err as { code?: string }).code = p.sysCode;
   }
   return p.unchanged ? markReplaceUnchanged(err) : err;
+}
+
+/**
+ * Sends messages in batches: everything posted until `defer` runs its callback goes as one
+ * message (a single message goes as itself). Order is kept.
+ */
+export function batchingSender<M extends { t: string }>(post: (message: M | { t: 'batch'; msgs: M[] }) => void, defer: (fn: () => void) => void): (message: M) => void {
+  let queue: M[] = [];
+  return (message) => {
+    queue.push(message);
+    if (queue.length === 1) {
+      defer(() => {
+        const msgs = queue;
+        queue = [];
+        post(msgs.length === 1 ? msgs[0] : { t: 'batch', msgs });
+      });
+    }
+  };
 }

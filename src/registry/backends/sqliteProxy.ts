@@ -127,8 +127,10 @@ export class SqliteWorkerRegistry implements RegistryStorage {
       }
       this.worker = worker;
       let opened = false;
-      worker.on('message', (msg: FromEngine) => {
-        if (msg.t === 'opened') {
+      const receive = (msg: FromEngine): void => {
+        if (msg.t === 'batch') {
+          msg.msgs.forEach(receive);
+        } else if (msg.t === 'opened') {
           opened = true;
           this.desc = msg.d;
           this.updateRef();
@@ -138,10 +140,11 @@ export class SqliteWorkerRegistry implements RegistryStorage {
           this.worker = undefined;
           void worker.terminate();
           reject(fromPortable(msg.err));
-        } else {
+        } else if (this.worker === worker) {
           this.onMessage(msg);
         }
-      });
+      };
+      worker.on('message', receive);
       let lastError: unknown;
       worker.on('error', (err) => (lastError = err));
       worker.on('exit', (code) => {
@@ -261,6 +264,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
         return;
       case 'opened':
       case 'openFailed':
+      case 'batch':
         return;
     }
   }
@@ -353,14 +357,36 @@ export class SqliteWorkerRegistry implements RegistryStorage {
     }
     const id = this.nextId++;
     const reply = new Promise<unknown>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    try {
-      worker.postMessage({ t: 'call', id, m, a } satisfies ToEngine);
-    } catch (err) {
-      this.waiting.delete(id);
-      throw notCloneable(m, err);
+    this.outbox.push({ t: 'call', id, m, a });
+    if (this.outbox.length === 1) {
+      queueMicrotask(() => this.sendCalls(worker));
     }
     this.updateRef();
     return (await reply) as T;
+  }
+
+  /** Calls made in the same turn go as one message; one that cannot be copied fails alone. */
+  private readonly outbox: Extract<ToEngine, { t: 'call' }>[] = [];
+
+  private sendCalls(worker: Worker): void {
+    const calls = this.outbox.splice(0);
+    const fail = (c: Extract<ToEngine, { t: 'call' }>, err: unknown) => {
+      const w = this.waiting.get(c.id);
+      this.waiting.delete(c.id);
+      w?.reject(this.worker === worker ? notCloneable(c.m, err) : new RegistryError('UNAVAILABLE', `The sqlite engine of ${this.config.file} stopped; the call was not made.`));
+    };
+    try {
+      worker.postMessage(calls.length === 1 ? calls[0] : ({ t: 'batch', msgs: calls } satisfies ToEngine));
+    } catch {
+      for (const c of calls) {
+        try {
+          worker.postMessage(c satisfies ToEngine);
+        } catch (err) {
+          fail(c, err);
+        }
+      }
+    }
+    this.updateRef();
   }
 
   store(...a: Parameters<RegistryStorage['store']>): Promise<void> {

@@ -6,7 +6,7 @@
 import { RegistryError } from '../errors';
 import type { RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
-import { FORWARDED_METHODS, fromPortable, toPortable } from './sqliteProtocol';
+import { batchingSender, FORWARDED_METHODS, fromPortable, toPortable } from './sqliteProtocol';
 import type { FromEngine, LockGrant, MessagePortLike, RemoteFsOp, ToEngine } from './sqliteProtocol';
 
 export interface EngineDeps {
@@ -15,6 +15,8 @@ export interface EngineDeps {
   localFiles?: () => RegistryFileSystem;
   /** Called once a registry is open, e.g. to let go of the file image that was read (a garbage collection). */
   afterOpen?: () => void;
+  /** Runs a function soon, after the calls and replies of this turn (Node: setImmediate); default setTimeout 0. */
+  defer?: (fn: () => void) => void;
 }
 
 /** The lock was taken by the proxy, which holds it across engine restarts: the engine only learns the outcome. */
@@ -57,6 +59,7 @@ function remoteFiles(request: (req: RemoteFsOp) => Promise<unknown>): RegistryFi
 }
 
 export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: EngineDeps): void {
+  const send = batchingSender<FromEngine>((m) => port.post(m as FromEngine), deps.defer ?? ((fn) => void setTimeout(fn, 0)));
   let registry: RegistryStorage | undefined;
   let opening: Promise<void> | undefined;
   let lastDesc = '';
@@ -65,9 +68,9 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
   const fsWaiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
 
   const logger: RegistryLogger = {
-    info: (text) => port.post({ t: 'log', level: 'info', text }),
-    warn: (text) => port.post({ t: 'log', level: 'warn', text }),
-    error: (text) => port.post({ t: 'log', level: 'error', text }),
+    info: (text) => send({ t: 'log', level: 'info', text }),
+    warn: (text) => send({ t: 'log', level: 'warn', text }),
+    error: (text) => send({ t: 'log', level: 'error', text }),
   };
 
   /** The description, when it changed since the proxy last saw it. */
@@ -88,7 +91,7 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
     new Promise((resolve, reject) => {
       const id = nextFsId++;
       fsWaiting.set(id, { resolve, reject });
-      port.post({ t: 'fs', id, req });
+      send({ t: 'fs', id, req });
     });
 
   async function open(msg: Extract<ToEngine, { t: 'open' }>): Promise<void> {
@@ -97,27 +100,30 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
     try {
       const base = msg.remoteFs || !deps.localFiles ? remoteFiles(request) : deps.localFiles();
       registry = await deps.open({ ...msg.config, logger, fileSystem: withGrantedLock(base, msg.lock) });
-      registry.onDidChange((c) => port.post({ t: 'event', c }));
+      registry.onDidChange((c) => send({ t: 'event', c }));
       const d = registry.describe();
       lastDesc = JSON.stringify(d);
-      port.post({ t: 'opened', d });
+      send({ t: 'opened', d });
       deps.afterOpen?.();
       // Background work (a compaction that fails, a journal that cannot be written) can change
       // the description without a call: look now and then.
       timer = setInterval(() => {
         const changed = changedDesc();
         if (changed) {
-          port.post({ t: 'desc', d: changed });
+          send({ t: 'desc', d: changed });
         }
       }, 1000);
       (timer as { unref?: () => void }).unref?.();
     } catch (err) {
-      port.post({ t: 'openFailed', err: toPortable(err) });
+      send({ t: 'openFailed', err: toPortable(err) });
     }
   }
 
-  port.onMessage((msg) => {
+  const handle = (msg: ToEngine): void => {
     switch (msg.t) {
+      case 'batch':
+        msg.msgs.forEach(handle);
+        return;
       case 'open':
         opening = open(msg);
         return;
@@ -147,8 +153,8 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
           const fn = (r as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[msg.m];
           return fn.apply(r, msg.a);
         })().then(
-          (v) => port.post({ t: 'reply', id, ok: true, v, d: changedDesc() }),
-          (err: unknown) => port.post({ t: 'reply', id, ok: false, err: toPortable(err), d: changedDesc() }),
+          (v) => send({ t: 'reply', id, ok: true, v, d: changedDesc() }),
+          (err: unknown) => send({ t: 'reply', id, ok: false, err: toPortable(err), d: changedDesc() }),
         );
         return;
       }
@@ -159,11 +165,12 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
           clearInterval(timer);
           await registry?.close();
         })().then(
-          () => port.post({ t: 'reply', id, ok: true, v: undefined, d: changedDesc() }),
-          (err: unknown) => port.post({ t: 'reply', id, ok: false, err: toPortable(err) }),
+          () => send({ t: 'reply', id, ok: true, v: undefined, d: changedDesc() }),
+          (err: unknown) => send({ t: 'reply', id, ok: false, err: toPortable(err) }),
         );
         return;
       }
     }
-  });
+  };
+  port.onMessage(handle);
 }

@@ -28,7 +28,7 @@ if (port) {
       post: (message: FromEngine) => port.postMessage(message),
       onMessage: (handler: (message: ToEngine) => void) => port.on('message', handler),
     },
-    { open: openSqliteRegistry, localFiles: () => syncAppends(nodeFileSystem()), afterOpen: collectGarbage() },
+    { open: openSqliteRegistry, localFiles: () => syncAppends(nodeFileSystem()), afterOpen: collectGarbage(), defer: (fn) => void setImmediate(fn) },
   );
 }
 
