@@ -8,7 +8,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openRegistry } from '../../src/registry';
@@ -37,7 +37,11 @@ interface RoundResult {
  */
 function runAndKill(file: string, compactBytes: number, seed: number, killAfterMs: number, armOn: 'spawn' | 'ack' | 'compaction'): Promise<RoundResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, file, String(compactBytes), String(seed), '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // What the writer did is read from its protocol file after the kill: its stdout only arms the
+    // kill, since a pipe write is asynchronous once the pipe is full and the SIGKILL drops it.
+    const protocolFile = `${file}.protocol-${seed}`;
+    writeFileSync(protocolFile, '');
+    const child = spawn(process.execPath, [WRITER, file, String(compactBytes), String(seed), '6', protocolFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     const res: RoundResult = { begun: new Map(), acked: new Set(), order: [], compactions: 0, stderr: '' };
     let buf = '';
     let killed = false;
@@ -70,9 +74,20 @@ function runAndKill(file: string, compactBytes: number, seed: number, killAfterM
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line === 'ready') {
-          // nothing to do: kills are armed on spawn, on the first ack or on the first compaction
-        } else if (line.startsWith('b ')) {
+        if ((line.startsWith('a ') && armOn === 'ack') || (line.startsWith('log ') && /Compacted/.test(line) && armOn === 'compaction')) {
+          arm();
+        } else if (line.startsWith('error ')) {
+          res.stderr += line;
+        }
+      }
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      // Every whole line in the protocol file was written before the writer went on.
+      const lines = readFileSync(protocolFile, 'utf8').split('\n').slice(0, -1);
+      rmSync(protocolFile, { force: true });
+      for (const line of lines) {
+        if (line.startsWith('b ')) {
           const sp = line.indexOf(' ', 2);
           const n = Number(line.slice(2, sp));
           const op = JSON.parse(line.slice(sp + 1)) as { k?: string; v?: string | null; m?: [string, string][] };
@@ -81,22 +96,12 @@ function runAndKill(file: string, compactBytes: number, seed: number, killAfterM
         } else if (line.startsWith('a ')) {
           res.acked.add(Number(line.slice(2)));
           res.order.push(-1 - Number(line.slice(2)));
-          if (armOn === 'ack') {
-            arm();
-          }
         } else if (line.startsWith('log ') && /Compacted/.test(line)) {
           res.compactions++;
-          if (armOn === 'compaction') {
-            arm();
-          }
         } else if (line.startsWith('error ')) {
           res.stderr += line;
         }
       }
-    });
-    // 'close', not 'exit': every line the writer printed has been read by then.
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
       if (signal === 'SIGKILL' && killed) {
         resolve(res);
       } else {

@@ -212,7 +212,7 @@ export async function readWhole(file: string, chunkBytes = 64 * 1024 * 1024): Pr
     for (;;) {
       if (at === out.length) {
         // The file may have grown since stat: look for more.
-        const more = new Uint8Array(Math.max(chunkBytes, 1));
+        const more = new Uint8Array(Math.max(1, Math.min(chunkBytes, 64 * 1024)));
         const { bytesRead } = await fh.read(more, 0, more.length, at);
         if (bytesRead === 0) {
           return out;
