@@ -116,19 +116,28 @@ export function fromPortable(p: PortableError): Error {
 }
 
 /**
- * Sends messages in batches: everything posted until `defer` runs its callback goes as one
- * message (a single message goes as itself). Order is kept.
+ * Sends messages in batches: everything posted until `defer` runs its callback, or until
+ * `flush()`, goes as one message (a single message goes as itself). Order is kept.
  */
-export function batchingSender<M extends { t: string }>(post: (message: M | { t: 'batch'; msgs: M[] }) => void, defer: (fn: () => void) => void): (message: M) => void {
+export function batchingSender<M extends { t: string }>(
+  post: (message: M | { t: 'batch'; msgs: M[] }) => void,
+  defer: (fn: () => void) => void,
+): { send(message: M): void; flush(): void } {
   let queue: M[] = [];
-  return (message) => {
-    queue.push(message);
-    if (queue.length === 1) {
-      defer(() => {
-        const msgs = queue;
-        queue = [];
-        post(msgs.length === 1 ? msgs[0] : { t: 'batch', msgs });
-      });
+  const flush = () => {
+    if (queue.length > 0) {
+      const msgs = queue;
+      queue = [];
+      post(msgs.length === 1 ? msgs[0] : { t: 'batch', msgs });
     }
+  };
+  return {
+    send(message) {
+      queue.push(message);
+      if (queue.length === 1) {
+        defer(flush);
+      }
+    },
+    flush,
   };
 }

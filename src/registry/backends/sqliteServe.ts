@@ -59,7 +59,17 @@ function remoteFiles(request: (req: RemoteFsOp) => Promise<unknown>): RegistryFi
 }
 
 export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: EngineDeps): void {
-  const send = batchingSender<FromEngine>((m) => port.post(m as FromEngine), deps.defer ?? ((fn) => void setTimeout(fn, 0)));
+  const out = batchingSender<FromEngine>((m) => port.post(m as FromEngine), deps.defer ?? ((fn) => void setTimeout(fn, 0)));
+  const send = out.send;
+  /** Calls received and not answered yet: the last answer goes out at once, earlier ones wait to share a message. */
+  let active = 0;
+  const answer = (reply: FromEngine): void => {
+    active--;
+    send(reply);
+    if (active === 0) {
+      out.flush();
+    }
+  };
   let registry: RegistryStorage | undefined;
   let opening: Promise<void> | undefined;
   let lastDesc = '';
@@ -141,6 +151,7 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
       }
       case 'call': {
         const { id } = msg;
+        active++;
         void (async () => {
           await opening;
           const r = registry;
@@ -153,8 +164,8 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
           const fn = (r as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[msg.m];
           return fn.apply(r, msg.a);
         })().then(
-          (v) => send({ t: 'reply', id, ok: true, v, d: changedDesc() }),
-          (err: unknown) => send({ t: 'reply', id, ok: false, err: toPortable(err), d: changedDesc() }),
+          (v) => answer({ t: 'reply', id, ok: true, v, d: changedDesc() }),
+          (err: unknown) => answer({ t: 'reply', id, ok: false, err: toPortable(err), d: changedDesc() }),
         );
         return;
       }
