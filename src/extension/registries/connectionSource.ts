@@ -9,7 +9,7 @@ import { Defaults, SECTION, Setting } from '../settings';
 import type { BackendCatalog } from './backendCatalog';
 import type { ConnectionEntry } from './connections';
 import type { BuiltConfig, RegistrySource } from './managedRegistry';
-import { registryLogger } from './workspaceSource';
+import { registryLogger, sqliteLimit } from './workspaceSource';
 
 /** Resolves a sqlite connection's file: absolute as written, `${workspaceFolder}` expanded, relative to the first workspace folder. */
 export function resolveSqliteFile(file: string): string {
@@ -45,7 +45,7 @@ export class ConnectionSource implements RegistrySource {
   signature(): string {
     const cfg = vscode.workspace.getConfiguration(SECTION);
     const server = this.entry.backend !== 'memory' && this.entry.backend !== 'sqlite';
-    return JSON.stringify([this.entry, server ? this.passwords.version : 0, cfg.get(Setting.maxValueBytes), cfg.get(Setting.connectTimeoutMs), !!this.catalog.get(this.entry.backend)]);
+    return JSON.stringify([this.entry, server ? this.passwords.version : 0, cfg.get(Setting.maxValueBytes), cfg.get(Setting.connectTimeoutMs), cfg.get(Setting.sqliteMaxDatabaseMiB), !!this.catalog.get(this.entry.backend)]);
   }
 
   private async password(url: string, backend: 'postgres' | 'redis', notes: string[]): Promise<string | undefined> {
@@ -81,6 +81,7 @@ export class ConnectionSource implements RegistrySource {
           file: resolveSqliteFile(str('file', '')),
           readOnlyIfLocked: true,
           wasmPath: path.join(this.context.extensionPath, 'dist', 'sql-wasm.wasm'),
+          ...sqliteLimit(),
           ...common,
         };
         break;

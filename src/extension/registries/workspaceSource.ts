@@ -11,6 +11,12 @@ export function registryLogger(backend: string): RegistryLogger {
   return { info: (m) => l.info(m), warn: (m) => l.warn(m), error: (m) => l.error(m) };
 }
 
+/** The sqlite size ceiling from the settings (`nautilusRegistry.sqlite.maxDatabaseMiB`), for a sqlite config. */
+export function sqliteLimit(): { maxDatabaseMiB?: number } {
+  const maxDatabaseMiB = vscode.workspace.getConfiguration(SECTION).get<number>(Setting.sqliteMaxDatabaseMiB);
+  return typeof maxDatabaseMiB === 'number' && maxDatabaseMiB > 0 ? { maxDatabaseMiB } : {};
+}
+
 /** Where the workspace's own sqlite file lives: the workspace storage folder, or the global one without a folder. */
 export async function workspaceSqliteFile(context: vscode.ExtensionContext, notes: string[]): Promise<string> {
   let dir = context.storageUri;
@@ -41,7 +47,8 @@ export class WorkspaceSource implements RegistrySource {
   }
 
   signature(): string {
-    return JSON.stringify([vscode.workspace.getConfiguration(SECTION).get(Setting.maxValueBytes)]);
+    const cfg = vscode.workspace.getConfiguration(SECTION);
+    return JSON.stringify([cfg.get(Setting.maxValueBytes), cfg.get(Setting.sqliteMaxDatabaseMiB)]);
   }
 
   async build(): Promise<BuiltConfig> {
@@ -58,6 +65,7 @@ export class WorkspaceSource implements RegistrySource {
         readOnlyIfLocked: true,
         wasmPath: path.join(this.context.extensionPath, 'dist', 'sql-wasm.wasm'),
         logger: registryLogger('sqlite'),
+        ...sqliteLimit(),
         ...(typeof maxValueBytes === 'number' && maxValueBytes > 0 ? { maxValueBytes } : {}),
       },
     };
