@@ -1,5 +1,6 @@
-// Builds two CommonJS bundles for Node:
+// Builds three CommonJS bundles for Node:
 //   dist/registry.js  - the registry core (public entry for the extension, other extensions and scripts)
+//   dist/sqliteThread.js - the sqlite engine's worker thread, started by dist/registry.js
 //   dist/extension.js - the VS Code extension; it loads the core from ./registry.js at run time,
 //                       so there is one copy of the core and one RegistryError class.
 //   dist/conformance.js - the conformance suite our backends pass (test/conformance/suite.ts, built
@@ -63,7 +64,9 @@ const common = {
   plugins: watch ? [problemMatcher] : [],
 };
 
-const builds = [{ ...common, entryPoints: { registry: coreIndex }, outdir: path.join(root, 'dist') }];
+// The sqlite engine's worker thread (started by dist/registry.js from the same folder).
+const sqliteThread = path.join(root, 'src', 'registry', 'backends', 'sqliteThread.ts');
+const builds = [{ ...common, entryPoints: { registry: coreIndex, sqliteThread }, outdir: path.join(root, 'dist') }];
 const extensionEntry = path.join(root, 'src', 'extension', 'extension.ts');
 if (existsSync(extensionEntry)) {
   builds.push({

@@ -24,6 +24,7 @@ export const Setting = {
   redisKeyPrefix: 'redis.keyPrefix',
   connectTimeoutMs: 'connectTimeoutMs',
   connections: 'connections',
+  sqliteMaxDatabaseMiB: 'sqlite.maxDatabaseMiB',
 } as const;
 
 /** Settings whose change reopens the registry (the rest only refresh the view). */
@@ -37,6 +38,7 @@ export const CONNECTION_SETTINGS: readonly string[] = [
   Setting.redisUrl,
   Setting.redisKeyPrefix,
   Setting.connectTimeoutMs,
+  Setting.sqliteMaxDatabaseMiB,
 ];
 
 /**
@@ -50,6 +52,8 @@ export function connectionSettingsOf(backend: string): readonly string[] {
       return [...common, Setting.connectTimeoutMs, Setting.postgresUrl, Setting.postgresSchema, Setting.postgresTable, Setting.postgresSsl];
     case 'redis':
       return [...common, Setting.connectTimeoutMs, Setting.redisUrl, Setting.redisKeyPrefix];
+    case 'sqlite':
+      return [...common, Setting.sqliteMaxDatabaseMiB];
     default:
       return common;
   }

@@ -128,11 +128,16 @@ export class RegistryStatusBar implements vscode.Disposable {
         break;
       case 'connecting':
         icon = '$(sync~spin)';
-        stateText = ` · ${vscode.l10n.t('connecting')}`;
+        stateText = ` · ${s.backend === 'sqlite' ? vscode.l10n.t('opening') : vscode.l10n.t('connecting')}`;
         break;
       case 'connected':
         if (s.readOnly) {
           stateText = ` · ${vscode.l10n.t('read-only')}`;
+        }
+        if (s.warning) {
+          icon = '$(warning)';
+          stateText = ` · ${vscode.l10n.t('full')}`;
+          this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
         }
         break;
       case 'failed':
@@ -154,6 +159,9 @@ export class RegistryStatusBar implements vscode.Disposable {
     }
     if (s.error) {
       tip.appendText(s.error).appendMarkdown('\n\n');
+    }
+    if (s.warning) {
+      tip.appendText(s.warning).appendMarkdown('\n\n');
     }
     for (const n of s.notes) {
       tip.appendText(n).appendMarkdown('\n\n');

@@ -13,7 +13,9 @@ export async function openRegistry(config: RegistryConfig): Promise<RegistryStor
     case 'memory':
       return new MemoryRegistry(config);
     case 'sqlite':
-      return (await import('./backends/sqlite')).openSqliteRegistry(config);
+      return config.thread === 'inline'
+        ? (await import('./backends/sqlite')).openSqliteRegistry(config)
+        : (await import('./backends/sqliteProxy')).openSqliteWorkerRegistry(config);
     case 'postgres':
       return (await import('./backends/postgres')).openPostgresRegistry(config);
     case 'redis':

@@ -194,6 +194,17 @@ export interface SqliteConfig extends CommonConfig {
   wasmBinary?: Uint8Array;
   /** The file-system seam; default: Node's fs. */
   fileSystem?: RegistryFileSystem;
+  /**
+   * Where the engine runs: `worker` (default) in a worker thread, so that loading, checking and
+   * compacting a large database never blocks the caller's event loop; `inline` on the caller's thread.
+   */
+  thread?: 'worker' | 'inline';
+  /**
+   * Size limit of the database in MiB (default DEFAULT_MAX_DATABASE_MIB): a write that would grow
+   * it past this fails with UNSUPPORTED, before anything is applied. sql.js holds the whole
+   * database in memory, and a compaction briefly holds a second copy.
+   */
+  maxDatabaseMiB?: number;
 }
 
 export interface PostgresConfig extends CommonConfig {

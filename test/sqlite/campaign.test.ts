@@ -127,12 +127,27 @@ async function workload(seed: number, fault: Fault | undefined): Promise<RunResu
     assert.ok(fault && err.message.includes(fault.message), `${what}: the message names the cause: ${err.message}`);
   };
   const change = async (what: string, changes: [string, string | null][], run: () => Promise<unknown>) => {
+    // While the call is in flight its change may or may not be in a crash image: with the engine
+    // in a worker thread, the engine can go on (e.g. start a compaction) before its reply arrives.
+    const inFlight = changes.map(([k, v]): [string, { value: string | null; maybe: (string | null)[] }] => {
+      const m = model.get(k) ?? { value: null, maybe: [] };
+      const during = { value: m.value, maybe: [...m.maybe, v] };
+      model.set(k, during);
+      return [k, m];
+    });
+    const restore = () => {
+      for (const [k, m] of inFlight) {
+        model.set(k, m);
+      }
+    };
     try {
       await run();
+      restore();
       for (const [k, v] of changes) {
         model.set(k, { value: v, maybe: [] });
       }
     } catch (err) {
+      restore();
       refused(err, what);
       for (const [k, v] of changes) {
         const m = model.get(k) ?? { value: null, maybe: [] };

@@ -21,7 +21,8 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
 
 function open(fs: SimBasicFileSystem, extra: Partial<SqliteConfig> = {}, options: WebFileSystemOptions = { locks: new SimLockManager() }): Promise<RegistryStorage> {
-  return openRegistry({ backend: 'sqlite', file: FILE, fileSystem: webFileSystem(fs, options), ...extra });
+  // inline: in a browser the engine runs on the extension host's thread (no worker_threads), as here.
+  return openRegistry({ backend: 'sqlite', file: FILE, fileSystem: webFileSystem(fs, options), thread: 'inline', ...extra });
 }
 
 async function contents(r: RegistryStorage): Promise<Map<string, string>> {

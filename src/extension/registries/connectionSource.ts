@@ -9,7 +9,7 @@ import { Defaults, SECTION, Setting } from '../settings';
 import type { BackendCatalog } from './backendCatalog';
 import type { ConnectionEntry } from './connections';
 import type { BuiltConfig, RegistrySource } from './managedRegistry';
-import { registryLogger } from './workspaceSource';
+import { registryLogger, sqliteLimit } from './workspaceSource';
 
 /** A registry from one entry of `nautilusRegistry.connections`. */
 export class ConnectionSource implements RegistrySource {
@@ -29,7 +29,7 @@ export class ConnectionSource implements RegistrySource {
   signature(): string {
     const cfg = vscode.workspace.getConfiguration(SECTION);
     const server = this.entry.backend !== 'memory' && this.entry.backend !== 'sqlite';
-    return JSON.stringify([this.entry, server ? this.passwords.version : 0, cfg.get(Setting.maxValueBytes), cfg.get(Setting.connectTimeoutMs), !!this.catalog.get(this.entry.backend)]);
+    return JSON.stringify([this.entry, server ? this.passwords.version : 0, cfg.get(Setting.maxValueBytes), cfg.get(Setting.connectTimeoutMs), cfg.get(Setting.sqliteMaxDatabaseMiB), !!this.catalog.get(this.entry.backend)]);
   }
 
   private async password(url: string, backend: 'postgres' | 'redis', notes: string[]): Promise<string | undefined> {
@@ -64,6 +64,7 @@ export class ConnectionSource implements RegistrySource {
           backend: 'sqlite',
           ...(await sqliteFileConnection(this.context, str('file', ''))),
           readOnlyIfLocked: true,
+          ...sqliteLimit(),
           ...common,
         };
         break;

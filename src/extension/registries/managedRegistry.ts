@@ -27,6 +27,8 @@ export interface ServiceStatus {
   error?: string;
   /** Things the user should know: Restricted Mode, global storage, fallbacks, backend notes. */
   notes: string[];
+  /** A condition of the open registry that makes writes fail (e.g. the sqlite size limit), with advice. */
+  warning?: string;
 }
 
 export interface BuiltConfig {
@@ -164,6 +166,18 @@ export class ManagedRegistry implements vscode.Disposable {
       log.error(`Lost the connection of ${this.name}`, err);
       this.setStatus({ ...this._status, state: 'lost', error: errorMessage(err) });
     }
+    if (RegistryError.is(err, 'UNSUPPORTED')) {
+      this.syncWarning(registry, errorMessage(err));
+    }
+  }
+
+  /** Shows (or clears) what the registry notes while it is open and writable, e.g. that it is full. */
+  private syncWarning(registry: RegistryStorage, detail?: string): void {
+    const d = registry.describe();
+    const warning = d.state === 'open' && !d.readOnly && d.notes?.length ? (detail ?? d.notes.join(' ')) : undefined;
+    if (warning !== this._status.warning) {
+      this.setStatus({ ...this._status, warning });
+    }
   }
 
   /** Called when an operation succeeded: a lost connection has come back by itself. */
@@ -171,6 +185,9 @@ export class ManagedRegistry implements vscode.Disposable {
     if (registry && registry === this.registry && this._status.state === 'lost') {
       log.info(`The connection of ${this.name} is back.`);
       this.setStatus({ ...this._status, state: 'connected', error: undefined });
+    }
+    if (registry && registry === this.registry && this._status.warning !== undefined) {
+      this.syncWarning(registry);
     }
   }
 

@@ -10,6 +10,12 @@ export function registryLogger(backend: string): RegistryLogger {
   return { info: (m) => l.info(m), warn: (m) => l.warn(m), error: (m) => l.error(m) };
 }
 
+/** The sqlite size ceiling from the settings (`nautilusRegistry.sqlite.maxDatabaseMiB`), for a sqlite config. */
+export function sqliteLimit(): { maxDatabaseMiB?: number } {
+  const maxDatabaseMiB = vscode.workspace.getConfiguration(SECTION).get<number>(Setting.sqliteMaxDatabaseMiB);
+  return typeof maxDatabaseMiB === 'number' && maxDatabaseMiB > 0 ? { maxDatabaseMiB } : {};
+}
+
 /** Where the workspace's own sqlite file lives (the workspace storage folder, or the global one without a folder), and how the backend reaches it. */
 export async function workspaceSqliteLocation(context: vscode.ExtensionContext, notes: string[]): Promise<Awaited<ReturnType<typeof sqliteLocation>>> {
   let dir = context.storageUri;
@@ -34,7 +40,8 @@ export class WorkspaceSource implements RegistrySource {
   }
 
   signature(): string {
-    return JSON.stringify([vscode.workspace.getConfiguration(SECTION).get(Setting.maxValueBytes)]);
+    const cfg = vscode.workspace.getConfiguration(SECTION);
+    return JSON.stringify([cfg.get(Setting.maxValueBytes), cfg.get(Setting.sqliteMaxDatabaseMiB)]);
   }
 
   async build(): Promise<BuiltConfig> {
@@ -50,6 +57,7 @@ export class WorkspaceSource implements RegistrySource {
         ...location,
         readOnlyIfLocked: true,
         logger: registryLogger('sqlite'),
+        ...sqliteLimit(),
         ...(typeof maxValueBytes === 'number' && maxValueBytes > 0 ? { maxValueBytes } : {}),
       },
     };

@@ -446,7 +446,8 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const managed = tree.managed;
     let registry: RegistryStorage;
     try {
-      registry = await managed.getRegistry();
+      // Opening a large sqlite registry takes a moment (in its worker thread): show progress on the view.
+      registry = managed.current ?? (await vscode.window.withProgress({ location: { viewId: KEYS_VIEW_ID } }, () => managed.getRegistry()));
     } catch (err) {
       this.updateMessage();
       if (!node && this.single) {
@@ -602,10 +603,16 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (s.state === 'failed') {
       parts.push(vscode.l10n.t('Could not open the {0} registry: {1}', s.backend, s.error ?? ''));
     }
+    if (s.state === 'connecting') {
+      parts.push(vscode.l10n.t('Opening the {0} registry…', s.backend));
+    }
     // A read-only registry says why in its notes (another window holds the file, or the disk is
     // full); a generic line here would name the wrong cause for the second.
     if (s.readOnly && !s.notes.some((n) => n.startsWith('Read-only'))) {
       parts.push(vscode.l10n.t('Read-only.'));
+    }
+    if (s.warning) {
+      parts.push(s.warning);
     }
     parts.push(...s.notes);
     if (this.service.hiddenByTrust > 0) {

@@ -25,6 +25,10 @@
  * - When compaction keeps failing, it is retried every compactBytes; the journal never passes
  *   maxJournalBytes: changes that would grow it further are refused with UNAVAILABLE.
  * - Reads see a change as soon as its call is made, before it is durable (see RegistryStorage).
+ * - After a clean close (no journal) the integrity check runs after open: reads need not wait for
+ *   it; the first append, compaction or close does (SqliteRegistry.verify).
+ * - A change that would grow the database past maxDatabaseMiB is refused whole with UNSUPPORTED.
+ * - openRegistry runs this engine in a worker thread (sqliteProxy.ts) unless `thread: 'inline'`.
  *
  * Every file access goes through the RegistryFileSystem seam (sqliteFiles.ts).
  */
@@ -63,6 +67,13 @@ export const SNAPSHOT_FORMAT = 1;
 export const DEFAULT_LOCK_TIMEOUT_MS = 3000;
 export const JOURNAL_SUFFIX = '.nautilus-log';
 export const LOCK_SUFFIX = '.nautilus-lock';
+/**
+ * Size limit of the database (maxDatabaseMiB). sql.js keeps the whole file in memory, grows it in
+ * steps of 1/8 (old and new copy side by side while it grows), and a compaction exports a second
+ * copy: a registry of N MiB needs about 2-3 N MiB of memory at its peaks (measured: bench/run.mjs).
+ */
+export const DEFAULT_MAX_DATABASE_MIB = 1024;
+export const MAX_DATABASE_MIB = 3072;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS registry(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER) WITHOUT ROWID;
@@ -208,6 +219,12 @@ class SqliteRegistry extends BaseRegistry {
   /** Bytes of the batch being appended right now. */
   private inFlightBytes = 0;
   private failure: RegistryError | undefined;
+  private readonly maxDatabaseBytes: number;
+  /** Set while the last write was refused for the size limit: a note for describe(). */
+  private full: string | undefined;
+  /** The deferred integrity check (set by checkLater), and its run: every write to the files waits for it. */
+  private pendingCheck: (() => string | undefined) | undefined;
+  private checked: Promise<void> | undefined;
 
   constructor(
     config: SqliteConfig,
@@ -229,6 +246,7 @@ class SqliteRegistry extends BaseRegistry {
   ) {
     super(config);
     this.compactAt = compactBytes;
+    this.maxDatabaseBytes = (config.maxDatabaseMiB ?? DEFAULT_MAX_DATABASE_MIB) * 2 ** 20;
     this.prepare();
   }
 
@@ -247,6 +265,8 @@ class SqliteRegistry extends BaseRegistry {
       d.notes = [`Read-only: ${this.readOnlyReason}`];
     } else if (this.failure) {
       d.notes = [this.failure.message];
+    } else if (this.full) {
+      d.notes = [this.full];
     }
     return d;
   }
@@ -409,6 +429,47 @@ class SqliteRegistry extends BaseRegistry {
     this.maybeCompact();
   }
 
+  /**
+   * Defers the integrity check of the database: it runs before the first journal append,
+   * compaction or close writes anything, or shortly after open when the registry is only read.
+   */
+  checkLater(check: () => string | undefined): void {
+    this.pendingCheck = check;
+    const timer = setTimeout(() => void this.verify(), 200);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Runs the deferred integrity check once; a damaged database is moved aside and the registry stops with CORRUPT. */
+  private verify(): Promise<void> {
+    const check = this.pendingCheck;
+    if (!check) {
+      return this.checked ?? Promise.resolve();
+    }
+    this.pendingCheck = undefined;
+    this.checked = (async () => {
+      const problem = check();
+      if (problem === undefined) {
+        return;
+      }
+      let where = 'it could not be moved aside';
+      try {
+        const suffix = asideSuffix();
+        const moved = await this.files.moveAside(this.file, suffix);
+        const movedLog = await this.files.moveAside(this.logPath, suffix).catch(() => undefined);
+        where = `It was moved to ${moved} and nothing was overwritten.${movedLog ? ` Its journal was moved along to ${movedLog}.` : ''}`;
+      } catch (err) {
+        where = `It could not be moved aside (${describeCause(err)}), and nothing was written to it.`;
+      }
+      this.failure ??= new RegistryError(
+        'CORRUPT',
+        `The registry database ${this.file} cannot be read: ${problem}. ${where} Changes made since it was opened were not saved.` +
+          ' Opening the registry again starts an empty one; the moved file may be recoverable with SQLite tools.',
+      );
+      this.logger.error(this.failure.message);
+    })();
+    return this.checked;
+  }
+
   // ---- durable writes -------------------------------------------------------------------------
 
   /**
@@ -423,6 +484,7 @@ class SqliteRegistry extends BaseRegistry {
       throw new RegistryError('UNAVAILABLE', `The sqlite registry ${this.file} could not make the change: ${describeCause(err)}.`, { cause: err });
     }
     this.checkRoom(payload);
+    this.checkCeiling(ops, payload);
     try {
       this.apply(ops);
     } catch (err) {
@@ -468,6 +530,31 @@ class SqliteRegistry extends BaseRegistry {
     );
   }
 
+  /**
+   * Refuses a change that could grow the database past maxDatabaseMiB, before anything is applied
+   * (removals always pass: they are how a full registry gets room again).
+   */
+  private checkCeiling(ops: readonly JournalOp[], payload: Uint8Array): void {
+    if (!ops.some((op) => op[0] === 'p')) {
+      this.full = undefined;
+      return;
+    }
+    const pragma = (name: string) => Number(this.db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] ?? 0);
+    const pageSize = pragma('page_size');
+    const used = (pragma('page_count') - pragma('freelist_count')) * pageSize;
+    // New rows take about their encoded size in table pages, plus half-full pages after splits.
+    this.full = undefined;
+    if (used + payload.length * 2 > this.maxDatabaseBytes) {
+      this.full = `The registry is full (limit ${this.maxDatabaseBytes / 2 ** 20} MiB): writes that add data fail; remove keys, raise maxDatabaseMiB or use PostgreSQL.`;
+      throw new RegistryError(
+        'UNSUPPORTED',
+        `The sqlite registry ${this.file} is full: it holds ${(used / 2 ** 20).toFixed(0)} MiB, and this change would take it past its limit of ` +
+          `${this.maxDatabaseBytes / 2 ** 20} MiB (maxDatabaseMiB; in VS Code the setting nautilusRegistry.sqlite.maxDatabaseMiB). Nothing was changed. ` +
+          'The sqlite backend holds the whole database in memory; for a registry this large use PostgreSQL, or remove keys to make room.',
+      );
+    }
+  }
+
   private scheduleFlush(): void {
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -483,6 +570,7 @@ class SqliteRegistry extends BaseRegistry {
       return;
     }
     this.pending = new Batch();
+    await this.verify();
     if (this.failure) {
       batch.reject(this.failure);
       return;
@@ -800,6 +888,7 @@ class SqliteRegistry extends BaseRegistry {
 
   /** Waits for queued writes and a running compaction, then folds the journal into the database file. */
   private async finishWrites(): Promise<void> {
+    await this.verify();
     this.scheduleFlush();
     await this.chain;
     await this.compaction;
@@ -825,7 +914,7 @@ class SqliteRegistry extends BaseRegistry {
 
 // ---- opening --------------------------------------------------------------------------------
 
-function validateSqliteConfig(config: SqliteConfig): void {
+export function validateSqliteConfig(config: SqliteConfig): void {
   configField.string(config, 'file');
   configField.boolean(config, 'readOnlyIfLocked');
   configField.integer(config, 'lockTimeoutMs', 0, 600_000);
@@ -838,6 +927,11 @@ function validateSqliteConfig(config: SqliteConfig): void {
   const wasmBinary = (config as { wasmBinary?: unknown }).wasmBinary;
   if (wasmBinary !== undefined && !(wasmBinary instanceof Uint8Array)) {
     throw configField.error('wasmBinary', 'must be the bytes of sql-wasm.wasm (a Uint8Array)');
+  }
+  configField.integer(config, 'maxDatabaseMiB', 1, MAX_DATABASE_MIB);
+  const thread = (config as { thread?: unknown }).thread;
+  if (thread !== undefined && thread !== 'worker' && thread !== 'inline') {
+    throw configField.error('thread', `must be "worker" or "inline" (got ${JSON.stringify(thread)})`);
   }
   const fsys = (config as { fileSystem?: unknown }).fileSystem;
   if (fsys !== undefined) {
@@ -891,7 +985,22 @@ function newerVersion(file: string, what: string, found: string, reads: string):
   );
 }
 
-function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefined, logBytes: Uint8Array | undefined): Loaded {
+/** PRAGMA quick_check: what SQLite finds wrong with the database, or undefined when it is whole. */
+function integrityProblem(db: Database): string | undefined {
+  try {
+    const check = db.exec('PRAGMA quick_check');
+    const verdict = check[0]?.values.map((v) => String(v[0])) ?? [];
+    if (verdict.length !== 1 || verdict[0] !== 'ok') {
+      throw new Error(verdict.slice(0, 3).join('; ') || 'no result');
+    }
+    return undefined;
+  } catch (err) {
+    return `SQLite finds it damaged (${describeCause(err)})`;
+  }
+}
+
+/** `deferCheck`: leave the integrity check to the registry, which runs it before its first write (see SqliteRegistry.verify). */
+function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefined, logBytes: Uint8Array | undefined, deferCheck = false): Loaded {
   let db: Database;
   let needSnapshot = false;
   if (dbBytes === undefined || dbBytes.length === 0) {
@@ -910,15 +1019,10 @@ function loadFiles(SQL: SqlJsStatic, file: string, dbBytes: Uint8Array | undefin
     } catch (err) {
       throw new Unreadable('database', `SQLite cannot open it (${describeCause(err)})`);
     }
-    try {
-      const check = db.exec('PRAGMA quick_check');
-      const verdict = check[0]?.values.map((v) => String(v[0])) ?? [];
-      if (verdict.length !== 1 || verdict[0] !== 'ok') {
-        throw new Error(verdict.slice(0, 3).join('; ') || 'no result');
-      }
-    } catch (err) {
+    const damage = deferCheck ? undefined : integrityProblem(db);
+    if (damage !== undefined) {
       db.close();
-      throw new Unreadable('database', `SQLite finds it damaged (${describeCause(err)})`);
+      throw new Unreadable('database', damage);
     }
   }
   try {
@@ -1032,6 +1136,7 @@ async function openLocked(
   /** What the journal must be rewritten to: after a torn tail, when it is format 1, or when it ends before the snapshot. */
   let journalRewrite: Uint8Array | undefined;
   let journalTorn = 0;
+  let deferCheck = false;
   try {
     // A journal of a newer format is refused before anything is read, changed or moved.
     let journal: ReturnType<typeof parseJournal> | undefined;
@@ -1050,7 +1155,18 @@ async function openLocked(
         journalProblem = new Unreadable('journal', err.reason, err.kind === 'records');
       }
     }
-    loaded = loadFiles(SQL, file, dbBytes, logBytes);
+    // After a clean close there is no journal, nothing to replay and nothing to rewrite: the
+    // integrity check of a large database (about 1 s at 1,000,000 keys) then need not delay the
+    // first read. It still runs before anything could overwrite the file (SqliteRegistry.verify).
+    deferCheck = logBytes === undefined && !readOnly && (dbBytes?.length ?? 0) > 0;
+    loaded = loadFiles(SQL, file, dbBytes, logBytes, deferCheck);
+    if (deferCheck && loaded.needSnapshot) {
+      deferCheck = false; // the upgrade below writes the file: check now
+      const problem = integrityProblem(loaded.db);
+      if (problem !== undefined) {
+        throw new Unreadable('database', problem);
+      }
+    }
     const db = loaded;
     if (journalProblem) {
       throw journalProblem;
@@ -1174,6 +1290,10 @@ async function openLocked(
     config.compactBytes ?? DEFAULT_COMPACT_BYTES,
     config.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES,
   );
+  if (deferCheck) {
+    const db = loaded.db;
+    registry.checkLater(() => integrityProblem(db));
+  }
   registry.afterOpen();
   return registry;
 }

@@ -1,0 +1,78 @@
+/**
+ * Entry of the sqlite worker thread on Node (dist/sqliteThread.js; out/…/sqliteThread.js in tests):
+ * wires the worker's port, the engine and Node's file seam to serveSqlite. Everything else about the
+ * worker is free of Node APIs (sqliteServe.ts, sqliteProtocol.ts).
+ */
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { RegistryFileSystem } from './sqliteFiles';
+import { parentPort } from 'node:worker_threads';
+import { openSqliteRegistry } from './sqlite';
+import { nodeFileSystem } from './sqliteNodeFiles';
+import type { FromEngine, ToEngine } from './sqliteProtocol';
+import { serveSqlite } from './sqliteServe';
+
+const port = parentPort;
+if (port) {
+  // On Linux a thread's nice value is its own: the engine yields the CPU to the thread that uses
+  // the registry (in VS Code: the extension host), which matters most on a busy machine.
+  try {
+    setPriority(10);
+  } catch {
+    // not permitted here: run at normal priority
+  }
+  serveSqlite(
+    {
+      post: (message: FromEngine) => port.postMessage(message),
+      onMessage: (handler: (message: ToEngine) => void) => port.on('message', handler),
+    },
+    { open: openSqliteRegistry, localFiles: () => syncAppends(nodeFileSystem()), afterOpen: collectGarbage(), defer: (fn) => void setImmediate(fn) },
+  );
+}
+
+/**
+ * A full garbage collection of this thread, run once a registry is open: the file image read from
+ * disk (as large as the database) is garbage then, but an idle thread would hold it for a long time.
+ */
+function collectGarbage(): (() => void) | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    return () => setTimeout(gc, 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Node's file seam, with the journal appended and synced by blocking calls: this thread exists to
+ * wait for the disk, and a write plus fdatasync without two hops through libuv's thread pool made
+ * durable single stores about twice as fast (bench/worker.mjs). Everything else is unchanged.
+ */
+function syncAppends(base: RegistryFileSystem): RegistryFileSystem {
+  return {
+    ...base,
+    async openAppender(path) {
+      const fd = openSync(path, 'a');
+      return {
+        async append(data) {
+          // Let the calls already queued on the port join the next batch (group commit) before
+          // this thread blocks in write and fdatasync.
+          await new Promise((resolve) => setImmediate(resolve));
+          let off = 0;
+          while (off < data.length) {
+            off += writeSync(fd, data, off, data.length - off);
+          }
+        },
+        async sync() {
+          fdatasyncSync(fd);
+        },
+        async close() {
+          closeSync(fd);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * The sqlite engine in its worker thread: the worker is killed in the middle of a write storm (with
+ * compactions running); calls in flight fail with UNAVAILABLE, the registry reopens by itself, and
+ * every acknowledged write survives. Also: the size ceiling refuses a write whole, with advice.
+ */
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { openRegistry, RegistryError } from '../../src/registry';
+import type { RegistryChange, RegistryStorage } from '../../src/registry';
+import { SqliteWorkerRegistry } from '../../src/registry/backends/sqliteProxy';
+import { expectCode } from '../conformance/suite';
+import { rng } from '../support/random';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('sqlite worker thread', function () {
+  this.timeout(120_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'nautilus-sqlite-worker-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the engine in a worker by default, and on this thread with thread: inline', async () => {
+    const r = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'a.db') });
+    try {
+      assert.ok(r instanceof SqliteWorkerRegistry);
+      assert.ok(r.workerForTests, 'a worker thread runs the engine');
+    } finally {
+      await r.close();
+    }
+    const inline = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'a.db'), thread: 'inline' });
+    try {
+      assert.ok(!(inline instanceof SqliteWorkerRegistry));
+    } finally {
+      await inline.close();
+    }
+    await expectCode(openRegistry({ backend: 'sqlite', file: path.join(dir, 'a.db'), thread: 'fiber' as 'inline' }), 'INVALID_CONFIG', /thread/);
+  });
+
+  it('loses no acknowledged write when the worker is killed during a write storm, and reopens by itself', async () => {
+    const file = path.join(dir, 'storm.db');
+    // A small compactBytes: kills also land during compactions and journal swaps.
+    const r = (await openRegistry({ backend: 'sqlite', file, compactBytes: 64 * 1024 })) as SqliteWorkerRegistry;
+    const changes: RegistryChange[] = [];
+    r.onDidChange((c) => changes.push(c));
+    /** key -> the values it may hold (null: absent): one after an acknowledgement, more after an uncertain failure. */
+    const allowed = new Map<string, Set<string | null>>();
+    const rand = rng(9);
+    let acked = 0;
+    let lostInFlight = 0;
+    let stop = false;
+    const writer = async (w: number) => {
+      for (let n = 0; !stop; n++) {
+        const key = `w${w}/k${Math.floor(rand() * 50)}`;
+        const remove = rand() < 0.15;
+        const value = remove ? null : `v${n}:${'x'.repeat(Math.floor(rand() * 400))}`;
+        try {
+          if (remove) {
+            await r.remove(key);
+          } else {
+            await r.store(key, value!);
+          }
+          allowed.set(key, new Set([value]));
+          acked++;
+        } catch (err) {
+          assert.ok(RegistryError.is(err, 'UNAVAILABLE'), `a call in flight fails with UNAVAILABLE, got ${String(err)}`);
+          assert.match(err.message, /stopped unexpectedly/);
+          const s = allowed.get(key) ?? new Set([null]);
+          s.add(value);
+          allowed.set(key, s);
+          lostInFlight++;
+        }
+      }
+    };
+    const writers = Array.from({ length: 6 }, (_, w) => writer(w));
+    try {
+      for (let kill = 0; kill < 3; kill++) {
+        const before = acked;
+        while (acked < before + 150) {
+          await sleep(5);
+        }
+        await sleep(Math.floor(rand() * 30));
+        const worker = r.workerForTests;
+        assert.ok(worker);
+        await worker.terminate();
+      }
+      const before = acked;
+      while (acked < before + 100) {
+        await sleep(5);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+    }
+    assert.ok(lostInFlight > 0, 'some calls were in flight when the worker died');
+    assert.ok(changes.some((c) => c.kind === 'clear' && c.origin === 'external'), 'listeners are told to re-read after the reopen');
+    assert.equal(r.describe().state, 'open');
+    await r.close();
+
+    const again = await openRegistry({ backend: 'sqlite', file, thread: 'inline' });
+    try {
+      for (const [key, values] of allowed) {
+        const got = (await again.retrieve(key)) ?? null;
+        assert.ok(values.has(got), `key ${key} holds ${JSON.stringify(got)}, expected one of ${JSON.stringify([...values])}`);
+      }
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('stops restarting a worker that keeps dying, with a message that says so', async () => {
+    const r = (await openRegistry({ backend: 'sqlite', file: path.join(dir, 'dies.db') })) as SqliteWorkerRegistry;
+    try {
+      await r.store('k', 'v');
+      for (let i = 0; i < 4; i++) {
+        const worker = r.workerForTests;
+        assert.ok(worker, `the engine runs again after death ${i}`);
+        await worker.terminate();
+        await sleep(20);
+        await r.contains('k').catch(() => undefined); // waits for the reopen
+      }
+      const err = await expectCode(r.retrieve('k'), 'UNAVAILABLE', /stopped 4 times within a minute/);
+      assert.match(err.message, /acknowledged change is safe/);
+      assert.equal(r.describe().state, 'unavailable');
+    } finally {
+      await r.close();
+    }
+    const again = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'dies.db') });
+    try {
+      assert.equal(await again.retrieve('k'), 'v');
+    } finally {
+      await again.close();
+    }
+  });
+
+  for (const thread of ['worker', 'inline'] as const) {
+    it(`refuses a write past maxDatabaseMiB whole, names the limit and points to PostgreSQL (${thread})`, async () => {
+      const file = path.join(dir, `full-${thread}.db`);
+      const r: RegistryStorage = await openRegistry({ backend: 'sqlite', file, maxDatabaseMiB: 1, thread });
+      try {
+        const big = 'y'.repeat(100_000);
+        let stored = 0;
+        let err: unknown;
+        for (; stored < 40; stored++) {
+          try {
+            await r.store(`k${stored}`, big);
+          } catch (e) {
+            err = e;
+            break;
+          }
+        }
+        assert.ok(RegistryError.is(err, 'UNSUPPORTED'), `a write past the limit fails with UNSUPPORTED, got ${String(err)}`);
+        assert.match(err.message, /limit of 1 MiB/);
+        assert.match(err.message, /maxDatabaseMiB/);
+        assert.match(err.message, /PostgreSQL/);
+        assert.ok(stored >= 3 && stored < 10, `stored ${stored} values of 100 kB under 1 MiB`);
+        // A batch is refused whole.
+        const count = await r.count();
+        await expectCode(
+          r.storeMany([
+            { key: 'batch/a', value: 'small' },
+            { key: 'batch/b', value: big },
+          ]),
+          'UNSUPPORTED',
+        );
+        assert.equal(await r.count(), count);
+        assert.equal(await r.retrieve('batch/a'), undefined);
+        // Removing keys makes room again; reads go on all the time.
+        assert.equal(await r.retrieve('k0'), big);
+        await r.removePrefix('k');
+        await r.store('after', big);
+        assert.equal(r.describe().state, 'open');
+      } finally {
+        await r.close();
+      }
+      await expectCode(openRegistry({ backend: 'sqlite', file, maxDatabaseMiB: 0, thread }), 'INVALID_CONFIG', /maxDatabaseMiB/);
+    });
+  }
+});
