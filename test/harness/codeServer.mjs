@@ -3,7 +3,7 @@
 // XDG folders, TMPDIR and the server log, so nothing is written into ~/.config or ~/.local, and
 // every request the server itself could make to an extension gallery goes to a dead loopback port.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { childEnv, codeServerBin, node24Bin, runsDir } from './env.mjs';
@@ -89,6 +89,21 @@ function commonArgs(runDir) {
     '--user-data-dir', path.join(runDir, 'ud'),
     '--extensions-dir', path.join(runDir, 'exts'),
   ];
+}
+
+/**
+ * Installs an unpacked extension (a folder with its package.json) into the run's extensions folder,
+ * as `<publisher>.<name>-<version>`, copying only `files` (e.g. the manifest and the built code).
+ * Call it before the server starts: on its first start the server finds no extensions.json there
+ * and records every extension folder it finds, as after an install.
+ */
+export function installFolderExtension(runDir, folder, files) {
+  const manifest = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8'));
+  const target = path.join(runDir, 'exts', `${manifest.publisher}.${manifest.name}-${manifest.version}`.toLowerCase());
+  for (const f of files) {
+    cpSync(path.join(folder, f), path.join(target, f), { recursive: true });
+  }
+  return target;
 }
 
 /** Installs a packaged extension into the run's extensions folder (code-server --install-extension). */

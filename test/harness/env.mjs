@@ -24,6 +24,11 @@ export const runsDir = path.join(cacheDir, 'runs');
 export const chromiumPath = process.env.NAUTILUS_CHROMIUM || '/usr/bin/chromium';
 
 export const fixtureWorkspace = path.join(repoRoot, 'test', 'fixtures', 'workspace');
+/**
+ * A second extension the host suites load next to ours: it adds a backend through our API, as a third
+ * party would (test/extension/thirdParty.test.ts). `npm run build:tests` bundles it.
+ */
+export const fixtureExtension = path.join(repoRoot, 'test', 'fixtures', 'jsonFileExtension');
 export const extensionTestsPath = path.join(repoRoot, 'out', 'test', 'extension', 'index.js');
 export const testResultsDir = path.join(repoRoot, 'test-results');
 

@@ -4,6 +4,11 @@
 // the workbench as its `payload` URL parameter. code-server 1.139 honours the payload only with
 // `--vscode-option enable-smoke-test-driver`; the suite's exit code comes back through
 // window.codeAutomationExit, its log lines through window.codeAutomationLog.
+// The fixture extension test/fixtures/jsonFileExtension (its own id, nautilus-fixtures.jsonfile-backend,
+// depending on ours) is installed into the run's extensions folder before code-server starts, next to
+// the extension under development: the third-party backend the suite checks comes from a separate,
+// installed extension. (A second extensionDevelopmentPath in the payload does not work here: the web
+// workbench keeps the payload in a Map, so only the last path reaches the server.)
 //
 // Two passes:
 //   trusted   - every test file except *.untrusted.test.js (workspace trust disabled = trusted)
@@ -17,8 +22,8 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
 import { launchBrowser } from './browser.mjs';
-import { copyWorkspace, makeRunDir, startCodeServer } from './codeServer.mjs';
-import { extensionTestsPath, fixtureWorkspace, makeLogger, repoRoot } from './env.mjs';
+import { copyWorkspace, installFolderExtension, makeRunDir, startCodeServer } from './codeServer.mjs';
+import { extensionTestsPath, fixtureExtension, fixtureWorkspace, makeLogger, repoRoot } from './env.mjs';
 import { ensureRuntime } from './install.mjs';
 
 const log = makeLogger('host');
@@ -47,6 +52,7 @@ async function runPass(pass) {
   const workspace = copyWorkspace(runDir, fixtureWorkspace);
   const resultFile = path.join(runDir, 'result.json');
   const untrusted = pass === 'untrusted';
+  installFolderExtension(runDir, fixtureExtension, ['package.json', 'dist']);
   const server = await startCodeServer({
     name: `host-${pass}`,
     runDir,
@@ -108,6 +114,7 @@ async function main() {
   for (const [file, hint] of [
     [path.join(repoRoot, 'dist', 'extension.js'), 'npm run compile'],
     [extensionTestsPath, 'npm run build:tests'],
+    [path.join(fixtureExtension, 'dist', 'extension.js'), 'npm run build:tests'],
   ]) {
     if (!existsSync(file)) {
       throw new Error(`${path.relative(repoRoot, file)} is missing: run ${hint} (npm run test:host does both)`);

@@ -15,7 +15,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestRunFailedError, runTests } from '@vscode/test-electron';
 import { baseSettings, copyWorkspace, makeRunDir } from './codeServer.mjs';
-import { cacheDir, extensionTestsPath, fixtureWorkspace, makeLogger, repoRoot } from './env.mjs';
+import { cacheDir, extensionTestsPath, fixtureExtension, fixtureWorkspace, makeLogger, repoRoot } from './env.mjs';
 
 const log = makeLogger('vscode');
 const version = process.env.NAUTILUS_VSCODE_VERSION ?? 'stable';
@@ -32,7 +32,9 @@ async function runPass(pass) {
   const code = await runTests({
     version,
     cachePath: cacheDir,
-    extensionDevelopmentPath: repoRoot,
+    // Ours and the fixture extension that adds a backend through our API (thirdParty.test.ts); the
+    // desktop build takes several development paths (code-server's web payload does not, see runHostTests.mjs).
+    extensionDevelopmentPath: [repoRoot, fixtureExtension],
     extensionTestsPath,
     extensionTestsEnv: { NAUTILUS_TEST_RESULT: resultFile, NAUTILUS_TEST_PASS: pass, NAUTILUS_TEST_WORKSPACE: workspace },
     launchArgs: [
