@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { openRegistry, RegistryError } from '../../src/registry';
 import type { RegistryChange, RegistryStorage } from '../../src/registry';
 import { SqliteWorkerRegistry } from '../../src/registry/backends/sqliteProxy';
+import { packReplyValue, settleReply, toPortable } from '../../src/registry/backends/sqliteProtocol';
+import type { Waiting } from '../../src/registry/backends/sqliteProtocol';
 import { expectCode } from '../conformance/suite';
 import { rng } from '../support/random';
 
@@ -38,6 +40,55 @@ describe('sqlite worker thread', function () {
       await inline.close();
     }
     await expectCode(openRegistry({ backend: 'sqlite', file: path.join(dir, 'a.db'), thread: 'fiber' as 'inline' }), 'INVALID_CONFIG', /thread/);
+  });
+
+  it('gives the same children pages through the worker (packed for the trip) as in-thread', async () => {
+    const keys = ['a/b', 'a/c/d', 'a/c/e', 'a/é/🐚', 'a/x y', 'a/', 'a//z', 'b', 'a/c'];
+    const worker = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'w.db') });
+    const inline = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'i.db'), thread: 'inline' });
+    try {
+      for (const r of [worker, inline]) {
+        await r.storeMany(keys.map((key) => ({ key, value: 'v' })));
+      }
+      const asks: [string, string, { after?: string; limit?: number }][] = [
+        ['a/', '/', {}],
+        ['a/', '/', { limit: 2 }],
+        ['a/', '/', { after: 'a/c/', limit: 2 }],
+        ['', '/', {}],
+        ['nothing/', '/', {}],
+        ['a', '/', { limit: 1 }],
+      ];
+      for (const [prefix, sep, options] of asks) {
+        const got = await worker.children(prefix, sep, options);
+        assert.deepStrictEqual(got, await inline.children(prefix, sep, options), `children(${prefix}, ${sep}, ${JSON.stringify(options)})`);
+      }
+    } finally {
+      await worker.close();
+      await inline.close();
+    }
+  });
+
+  it('settles a reply once, unpacking a packed children page; a page it cannot pack goes as it is', () => {
+    const waiting = new Map<number, Waiting>();
+    const got: unknown[] = [];
+    waiting.set(1, { resolve: (v) => got.push(v), reject: (e) => got.push(e) });
+    waiting.set(2, { resolve: (v) => got.push(v), reject: (e) => got.push(e) });
+    waiting.set(3, { resolve: (v) => got.push(v), reject: (e) => got.push(e) });
+    const page = { items: [{ kind: 'folder' as const, key: 'p/f/' }, { kind: 'key' as const, key: 'p/k' }], next: 'p/k' };
+    const packed = packReplyValue('children', page);
+    assert.equal(packed.packed, 'children');
+    assert.equal(settleReply(waiting, { id: 1, ok: true, ...packed }), true);
+    assert.equal(settleReply(waiting, { id: 1, ok: true, v: 'again' }), false, 'a reply settles its call once');
+    // A key with U+0000 is refused by every write, but a file written elsewhere may hold one.
+    const odd = { items: [{ kind: 'key' as const, key: 'p/\u0000k' }] };
+    assert.equal(packReplyValue('children', odd).packed, undefined);
+    assert.equal(settleReply(waiting, { id: 2, ok: true, ...packReplyValue('children', odd) }), true);
+    assert.equal(settleReply(waiting, { id: 3, ok: false, err: toPortable(new RegistryError('NOT_FOUND', 'no such key')) }), true);
+    assert.deepStrictEqual(got.slice(0, 2), [page, odd]);
+    assert.ok(RegistryError.is(got[2], 'NOT_FOUND'));
+    assert.deepStrictEqual(packReplyValue('children', { items: [] }), { v: { s: '', n: 0 }, packed: 'children' });
+    assert.deepStrictEqual(packReplyValue('list', { keys: ['a'] }), { v: { keys: ['a'] } });
+    assert.equal(waiting.size, 0);
   });
 
   it('loses no acknowledged write when the worker is killed during a write storm, and reopens by itself', async () => {

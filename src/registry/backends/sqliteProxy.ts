@@ -19,8 +19,8 @@ import type { Disposable, RegistryChange, RegistryDescription, RegistryLogger, R
 import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, validateSqliteConfig } from './sqlite';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { nodeFileSystem } from './sqliteNodeFiles';
-import { fromPortable, toPortable } from './sqliteProtocol';
-import type { ForwardedMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine } from './sqliteProtocol';
+import { fromPortable, settleReply, toPortable } from './sqliteProtocol';
+import type { ForwardedMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
 
 const silentLogger: RegistryLogger = { info() {}, warn() {}, error() {} };
 
@@ -71,11 +71,6 @@ function keepIdleWorker(worker: Worker): void {
     }
   });
   idleWorker = { worker, timer };
-}
-
-interface Waiting {
-  resolve(v: unknown): void;
-  reject(err: unknown): void;
 }
 
 export class SqliteWorkerRegistry implements RegistryStorage {
@@ -238,16 +233,8 @@ export class SqliteWorkerRegistry implements RegistryStorage {
         if (msg.d) {
           this.desc = msg.d;
         }
-        const w = this.waiting.get(msg.id);
-        this.waiting.delete(msg.id);
+        settleReply(this.waiting, msg);
         this.updateRef();
-        if (w) {
-          if (msg.ok) {
-            w.resolve(msg.v);
-          } else {
-            w.reject(fromPortable(msg.err));
-          }
-        }
         return;
       }
       case 'event':
