@@ -14,6 +14,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import { describeCause, RegistryError } from '../errors';
 import type { Disposable, RegistryChange, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
 import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, validateSqliteConfig } from './sqlite';
@@ -34,6 +35,18 @@ const SETTLE_MS = 250;
 /** More deaths than this within RESTART_WINDOW_MS and the proxy stops restarting. */
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
+
+/** Test hook (setWorkerLimitsForTests): heap limits of the engine threads started from now on. */
+let limitsForTests: ResourceLimits | undefined;
+
+/**
+ * Test hook: starts the engine threads with these V8 heap limits (undefined: Node's defaults), so
+ * that a test can run the engine out of memory with an ordinary large call. Not a user setting.
+ */
+export function setWorkerLimitsForTests(limits: ResourceLimits | undefined): void {
+  limitsForTests = limits;
+  void takeIdleWorker()?.terminate(); // it was started with other limits
+}
 
 /**
  * One worker whose registry was closed cleanly is kept for a few seconds: the next open (a
@@ -113,7 +126,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
     const starting = new Promise<void>((resolve, reject) => {
       let worker: Worker;
       try {
-        worker = takeIdleWorker() ?? new Worker(sqliteWorkerScript(), { execArgv: [] });
+        worker = takeIdleWorker() ?? new Worker(sqliteWorkerScript(), { execArgv: [], ...(limitsForTests ? { resourceLimits: limitsForTests } : {}) });
         worker.removeAllListeners();
         worker.ref();
       } catch (err) {
