@@ -14,13 +14,14 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import { describeCause, RegistryError } from '../errors';
 import type { Disposable, RegistryChange, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
 import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, validateSqliteConfig } from './sqlite';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { nodeFileSystem } from './sqliteNodeFiles';
-import { fromPortable, toPortable } from './sqliteProtocol';
-import type { ForwardedMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine } from './sqliteProtocol';
+import { fromPortable, settleReply, toPortable } from './sqliteProtocol';
+import type { ForwardedMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
 
 const silentLogger: RegistryLogger = { info() {}, warn() {}, error() {} };
 
@@ -34,6 +35,18 @@ const SETTLE_MS = 250;
 /** More deaths than this within RESTART_WINDOW_MS and the proxy stops restarting. */
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
+
+/** Test hook (setWorkerLimitsForTests): heap limits of the engine threads started from now on. */
+let limitsForTests: ResourceLimits | undefined;
+
+/**
+ * Test hook: starts the engine threads with these V8 heap limits (undefined: Node's defaults), so
+ * that a test can run the engine out of memory with an ordinary large call. Not a user setting.
+ */
+export function setWorkerLimitsForTests(limits: ResourceLimits | undefined): void {
+  limitsForTests = limits;
+  void takeIdleWorker()?.terminate(); // it was started with other limits
+}
 
 /**
  * One worker whose registry was closed cleanly is kept for a few seconds: the next open (a
@@ -71,11 +84,6 @@ function keepIdleWorker(worker: Worker): void {
     }
   });
   idleWorker = { worker, timer };
-}
-
-interface Waiting {
-  resolve(v: unknown): void;
-  reject(err: unknown): void;
 }
 
 export class SqliteWorkerRegistry implements RegistryStorage {
@@ -118,7 +126,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
     const starting = new Promise<void>((resolve, reject) => {
       let worker: Worker;
       try {
-        worker = takeIdleWorker() ?? new Worker(sqliteWorkerScript(), { execArgv: [] });
+        worker = takeIdleWorker() ?? new Worker(sqliteWorkerScript(), { execArgv: [], ...(limitsForTests ? { resourceLimits: limitsForTests } : {}) });
         worker.removeAllListeners();
         worker.ref();
       } catch (err) {
@@ -238,16 +246,8 @@ export class SqliteWorkerRegistry implements RegistryStorage {
         if (msg.d) {
           this.desc = msg.d;
         }
-        const w = this.waiting.get(msg.id);
-        this.waiting.delete(msg.id);
+        settleReply(this.waiting, msg);
         this.updateRef();
-        if (w) {
-          if (msg.ok) {
-            w.resolve(msg.v);
-          } else {
-            w.reject(fromPortable(msg.err));
-          }
-        }
         return;
       }
       case 'event':
