@@ -230,7 +230,9 @@ async function verifyImage(label: string, image: CrashImage, model: Model): Prom
 }
 
 describe('sqlite error-injection campaign', function () {
-  this.timeout(120_000);
+  // 31 s in the last CI run, 114 s on this 2-core machine at load 10-13: the timeout is there to
+  // catch a hang, not slowness.
+  this.timeout(600_000);
 
   it('fails every file operation of a scripted workload once (EIO, ENOSPC, EMFILE; before and after its effect): no acknowledged write is lost, every refusal says why', async () => {
     const seed = Number(process.env.NAUTILUS_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
