@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { workspaceFiles } from '../../src/extension/workspaceFiles';
 import { openRegistry, webFileSystem } from '../../src/registry';
 import type { RegistryStorage, SqliteConfig } from '../../src/registry';
-import { getApi, isRegistryError, setConnections } from '../extension/helpers';
+import { getApi, isRegistryError, setConnections, waitFor } from '../extension/helpers';
 
 async function storageDir(): Promise<vscode.Uri> {
   const api = await getApi();
@@ -207,6 +207,41 @@ describe('VS Code for the Web (web worker extension host)', () => {
       await second.close();
     }
     await first.store('web/still', 'writable');
+  });
+
+  it('a registry opened read-only because another tab had it becomes writable by itself once that tab closes, losing nothing', async function () {
+    this.timeout(60_000);
+    const api = await getApi();
+    const service = api._test.service;
+    const location = (await api.getRegistry()).describe().location;
+    const dir = await storageDir();
+    await service.get(undefined).close();
+    // The other tab: it opens the registry first and writes.
+    const other = await openRegistry({ backend: 'sqlite', file: location, fileSystem: webFileSystem(workspaceFiles(dir)), ...(await engineFiles()) });
+    let closed = false;
+    try {
+      assert.equal(other.describe().readOnly, false);
+      await other.store('web/from-other-tab', 'written there');
+      const mine = await api.getRegistry();
+      assert.equal(mine.describe().readOnly, true, 'this window opens it read-only while the other tab has it');
+      assert.equal(service.status.readOnly, true);
+      assert.equal(await mine.retrieve('web/from-other-tab'), 'written there');
+      await other.store('web/last-from-other-tab', 'also there');
+      await other.close();
+      closed = true;
+      await waitFor('the registry to become writable', () => service.status.state === 'connected' && !service.status.readOnly, 20_000);
+      const writable = await api.getRegistry();
+      assert.notEqual(writable, mine);
+      assert.equal(writable.describe().readOnly, false);
+      assert.equal(await writable.retrieve('web/from-other-tab'), 'written there');
+      assert.equal(await writable.retrieve('web/last-from-other-tab'), 'also there');
+      await writable.store('web/writable-again', 'yes');
+      assert.ok(api._test.logLines().some((l) => /no longer open elsewhere: reopening it writable/.test(l)), 'the log says why it reopened');
+    } finally {
+      if (!closed) {
+        await other.close();
+      }
+    }
   });
 
   it('PostgreSQL and Redis say in one line that they need the desktop or a Remote window; their connections show as unavailable', async () => {
