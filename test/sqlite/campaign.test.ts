@@ -24,6 +24,7 @@ import { JournalCorruption, parseJournal } from '../../src/registry/backends/sql
 import { rng } from '../support/random';
 import { SimFileSystem } from './simFiles';
 import type { CrashImage, SimOp } from './simFiles';
+import { contents } from './crashImages';
 
 const FILE = '/sim/registry.db';
 const LOG = FILE + '.nautilus-log';
@@ -57,12 +58,6 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 function cloneModel(m: Model): Model {
   return new Map([...m].map(([k, v]) => [k, { value: v.value, maybe: [...v.maybe] }]));
-}
-
-async function contents(r: RegistryStorage): Promise<Map<string, string>> {
-  const keys = (await r.list({ limit: 10_000 })).keys;
-  const values = await r.retrieveMany(keys);
-  return new Map(keys.map((k, i) => [k, values[i]!]));
 }
 
 function check(model: Model, got: Map<string, string>, where: string): void {
