@@ -18,6 +18,8 @@ import { registry, root, SIZES, Results } from './lib.mjs';
 import { measure } from './webProcedure.mjs';
 
 const MIN_MS = Number(process.env.BENCH_WEB_MIN_MS ?? 1000);
+/** BENCH_WEB_ENGINE=inline: the engine on the page's thread (no Web Worker), for comparison. */
+const INLINE = process.env.BENCH_WEB_ENGINE === 'inline';
 
 async function browserRows(sizes) {
   const built = await esbuild.build({
@@ -60,7 +62,7 @@ async function browserRows(sizes) {
     const { page } = browser;
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     await page.waitForFunction(() => typeof window.benchWeb === 'function');
-    return await page.evaluate(([s, m]) => window.benchWeb(s, m), [sizes, MIN_MS]);
+    return await page.evaluate(([s, m, i]) => window.benchWeb(s, m, i), [sizes, MIN_MS, INLINE]);
   } finally {
     await browser.close();
     server.close();

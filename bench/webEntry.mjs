@@ -62,11 +62,12 @@ function opfsFiles() {
   };
 }
 
-window.benchWeb = async (sizes, minMs) => {
+window.benchWeb = async (sizes, minMs, inline = false) => {
   const wasmBinary = new Uint8Array(await (await fetch('/sql-wasm.wasm')).arrayBuffer());
   const root = await navigator.storage.getDirectory();
   await root.removeEntry('bench', { recursive: true }).catch(() => undefined);
-  const engineWorkerScript = await (await fetch('/sqliteThread.js')).text();
+  // Without the script the engine runs on the page's thread (bench/web.mjs: BENCH_WEB_ENGINE=inline).
+  const engineWorkerScript = inline ? undefined : await (await fetch('/sqliteThread.js')).text();
   const fileSystem = webFileSystem(opfsFiles());
   const lines = [];
   const engines = new Set();
