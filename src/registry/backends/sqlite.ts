@@ -930,6 +930,7 @@ export function validateSqliteConfig(config: SqliteConfig): void {
     throw configField.error('compactBytes', `must not be larger than maxJournalBytes (${config.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES})`);
   }
   configField.string(config, 'wasmPath', { optional: true });
+  configField.string(config, 'engineWorkerScript', { optional: true });
   const wasmBinary = (config as { wasmBinary?: unknown }).wasmBinary;
   if (wasmBinary !== undefined && !(wasmBinary instanceof Uint8Array)) {
     throw configField.error('wasmBinary', 'must be the bytes of sql-wasm.wasm (a Uint8Array)');

@@ -12,23 +12,19 @@
  * - A custom file seam (`fileSystem` in the config) stays on this thread; the engine reaches it by
  *   messages.
  */
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 import { describeCause, RegistryError } from '../errors';
 import type { Disposable, RegistryChange, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
-import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, validateSqliteConfig } from './sqlite';
+import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, openSqliteRegistry, validateSqliteConfig } from './sqlite';
+import { engineWorkerUnavailable, startEngineWorker } from './sqliteEngineWorker';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { nodeFileSystem } from './sqliteNodeFiles';
 import { fromPortable, settleReply, toPortable } from './sqliteProtocol';
 import type { ForwardedMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
+import type { EngineWorker as Worker } from './sqliteTransport';
+export { sqliteWorkerScript } from './sqliteEngineWorker';
 
 const silentLogger: RegistryLogger = { info() {}, warn() {}, error() {} };
-
-/** Where the worker script is: next to this module (dist/ after esbuild, out/… after tsc). */
-export function sqliteWorkerScript(): string {
-  return path.join(__dirname, 'sqliteThread.js');
-}
 
 /** After a worker died: how long file operations it had started may still be finishing. */
 const SETTLE_MS = 250;
@@ -75,7 +71,7 @@ function keepIdleWorker(worker: Worker): void {
     }
     void worker.terminate();
   }, IDLE_KEEP_MS);
-  timer.unref();
+  (timer as { unref?(): void }).unref?.(); // a number in a browser
   worker.on('error', () => undefined);
   worker.on('exit', () => {
     if (idleWorker?.worker === worker) {
@@ -114,7 +110,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
   ) {
     this.logger = config.logger ?? silentLogger;
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    const { logger, fileSystem, ...rest } = config;
+    const { logger, fileSystem, engineWorkerScript, ...rest } = config;
     this.portable = rest;
     this.desc = { backend: 'sqlite', location: config.file, readOnly: !grant.held, state: 'unavailable', notes: ['Opening…'] };
   }
@@ -126,7 +122,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
     const starting = new Promise<void>((resolve, reject) => {
       let worker: Worker;
       try {
-        worker = takeIdleWorker() ?? new Worker(sqliteWorkerScript(), { execArgv: [], ...(limitsForTests ? { resourceLimits: limitsForTests } : {}) });
+        worker = takeIdleWorker() ?? startEngineWorker(this.config, limitsForTests);
         worker.removeAllListeners();
         worker.ref();
       } catch (err) {
@@ -511,6 +507,11 @@ function notCloneable(m: ForwardedMethod, err: unknown): RegistryError {
 /** Opens the sqlite registry with its engine in a worker thread. */
 export async function openSqliteWorkerRegistry(config: SqliteConfig): Promise<RegistryStorage> {
   validateSqliteConfig(config);
+  const noWorker = await engineWorkerUnavailable(config);
+  if (noWorker !== undefined) {
+    config.logger?.warn(`The sqlite engine of ${config.file} runs on this thread, not in a worker: ${noWorker}.`);
+    return openSqliteRegistry({ ...config, thread: 'inline' });
+  }
   const remoteFs = config.fileSystem !== undefined;
   const files = config.fileSystem ?? nodeFileSystem();
   const file = config.file;
