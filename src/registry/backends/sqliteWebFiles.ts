@@ -460,7 +460,7 @@ class WebAppender implements FileAppender {
 // ---- locks ------------------------------------------------------------------------------------
 
 function lockedError(holder: string): RegistryError {
-  return new RegistryError('LOCKED', `The registry is open in ${holder}: make changes there, or close it there and reconnect here.`);
+  return new RegistryError('LOCKED', `The registry is open in ${holder}. Make changes there; once it is closed there, this one becomes writable within a few seconds.`);
 }
 
 const OTHER_TAB = 'another browser tab or window of this workspace';
