@@ -172,10 +172,20 @@ export class RegistryStatusBar implements vscode.Disposable {
     void this.publishContext(s);
   }
 
+  /** The context key values last sent to the window: only changed ones are sent (each is a message to the window). */
+  private readonly published = new Map<string, unknown>();
+
   private async publishContext(s: ServiceStatus): Promise<void> {
-    await vscode.commands.executeCommand('setContext', ContextKey.state, s.state);
-    await vscode.commands.executeCommand('setContext', ContextKey.backend, s.backend);
-    await vscode.commands.executeCommand('setContext', ContextKey.readOnly, s.readOnly);
+    for (const [key, value] of [
+      [ContextKey.state, s.state],
+      [ContextKey.backend, s.backend],
+      [ContextKey.readOnly, s.readOnly],
+    ] as const) {
+      if (this.published.get(key) !== value) {
+        this.published.set(key, value);
+        await vscode.commands.executeCommand('setContext', key, value);
+      }
+    }
   }
 
   dispose(): void {
