@@ -3,7 +3,7 @@ import { keyCount } from './format';
 import { logger } from './log';
 import type { ManagedRegistry, ServiceStatus } from './registries/managedRegistry';
 import type { RegistryService } from './registryService';
-import { ContextKey, FS_SCHEME, KEYS_VIEW_ID, WORKSPACE_REGISTRY } from './settings';
+import { ContextKey, FS_SCHEME, KEYS_VIEW_ID, SHOW_CONNECTING_AFTER_MS, WORKSPACE_REGISTRY } from './settings';
 import { registryOfUri } from './valueFileSystem';
 import type { TreeNode } from './view/treeNodes';
 
@@ -34,7 +34,7 @@ export class RegistryStatusBar implements vscode.Disposable {
       this.item,
       service.onDidChangeAnyStatus((r) => {
         if (r === this.focused) {
-          this.render();
+          this.renderStatus();
           this.scheduleCount();
         }
       }),
@@ -76,6 +76,22 @@ export class RegistryStatusBar implements vscode.Disposable {
     }
     this.render();
     this.scheduleCount();
+  }
+
+  private connectingTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Renders a new state: 'connecting' only once the open has taken SHOW_CONNECTING_AFTER_MS, the others at once. */
+  private renderStatus(): void {
+    clearTimeout(this.connectingTimer);
+    this.connectingTimer = undefined;
+    if (this.focused.status.state === 'connecting') {
+      this.connectingTimer = setTimeout(() => {
+        this.connectingTimer = undefined;
+        this.render();
+      }, SHOW_CONNECTING_AFTER_MS);
+    } else {
+      this.render();
+    }
   }
 
   /** The text shown, for tests. */
@@ -192,6 +208,7 @@ export class RegistryStatusBar implements vscode.Disposable {
     if (this.timer) {
       clearTimeout(this.timer);
     }
+    clearTimeout(this.connectingTimer);
     for (const d of this.disposables) {
       d.dispose();
     }
