@@ -1,4 +1,4 @@
-// Builds three CommonJS bundles for Node:
+// Builds CommonJS bundles for Node (and, below, the web extension and its engine worker):
 //   dist/registry.js  - the registry core (public entry for the extension, other extensions and scripts)
 //   dist/sqliteThread.js - the sqlite engine's worker thread, started by dist/registry.js
 //   dist/extension.js - the VS Code extension; it loads the core from ./registry.js at run time,
@@ -90,6 +90,20 @@ if (existsSync(extensionEntry)) {
     plugins: [browserStandIns, ...common.plugins],
   });
 }
+
+// dist/web/sqliteThread.js - the sqlite engine for a Web Worker (a classic script): the web extension
+// reads it from its folder and starts it from a blob: URL (sqliteEngineWorker.browser.ts). No source
+// map: a blob: URL has nowhere to find one.
+builds.push({
+  ...common,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: false,
+  entryPoints: { sqliteThread: path.join(root, 'src', 'registry', 'backends', 'sqliteThread.web.ts') },
+  outdir: path.join(root, 'dist', 'web'),
+  plugins: [browserStandIns, ...common.plugins],
+});
 
 const conformanceEntry = path.join(root, 'test', 'conformance', 'suite.ts');
 if (existsSync(conformanceEntry)) {

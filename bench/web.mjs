@@ -1,6 +1,7 @@
 // Web rows of `npm run bench` (bench/run.mjs imports run()); also runs alone: `node bench/web.mjs`
 // (after `npm run compile`). The sqlite registry in Chromium - the browser build of the core on the
-// web file seam over the origin private file system (OPFS), as VS Code for the Web runs it - against
+// web file seam over the origin private file system (OPFS), its engine in a Web Worker started from
+// a blob: URL, as VS Code for the Web runs it - against
 // the Node build (dist/registry.js on Node's file seam with fdatasync) in the same run: durable
 // single stores at each size and open → first children at the largest, as ratios web / Node.
 // Chromium: Debian's, driven by playwright-core (test/harness/browser.mjs); the page is served from
@@ -17,6 +18,8 @@ import { registry, root, SIZES, Results } from './lib.mjs';
 import { measure } from './webProcedure.mjs';
 
 const MIN_MS = Number(process.env.BENCH_WEB_MIN_MS ?? 1000);
+/** BENCH_WEB_ENGINE=inline: the engine on the page's thread (no Web Worker), for comparison. */
+const INLINE = process.env.BENCH_WEB_ENGINE === 'inline';
 
 async function browserRows(sizes) {
   const built = await esbuild.build({
@@ -31,10 +34,24 @@ async function browserRows(sizes) {
     logLevel: 'warning',
   });
   const js = built.outputFiles[0].contents;
+  // The engine's Web Worker script, as esbuild.mjs builds dist/web/sqliteThread.js; the page starts it from a blob: URL.
+  const engine = (
+    await esbuild.build({
+      entryPoints: [path.join(root, 'src', 'registry', 'backends', 'sqliteThread.web.ts')],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'browser',
+      target: 'es2022',
+      minify: true,
+      plugins: [browserStandIns],
+      logLevel: 'warning',
+    })
+  ).outputFiles[0].contents;
   const wasm = readFileSync(path.join(root, 'dist', 'sql-wasm.wasm'));
   const server = createServer((req, res) => {
-    const body = req.url === '/bench.js' ? js : req.url === '/sql-wasm.wasm' ? wasm : Buffer.from('<!doctype html><script src="/bench.js"></script>');
-    const type = req.url === '/bench.js' ? 'text/javascript' : req.url === '/sql-wasm.wasm' ? 'application/wasm' : 'text/html';
+    const body = req.url === '/bench.js' ? js : req.url === '/sqliteThread.js' ? engine : req.url === '/sql-wasm.wasm' ? wasm : Buffer.from('<!doctype html><script src="/bench.js"></script>');
+    const type = req.url.endsWith('.js') ? 'text/javascript' : req.url === '/sql-wasm.wasm' ? 'application/wasm' : 'text/html';
     res.writeHead(200, { 'content-type': type });
     res.end(body);
   });
@@ -45,7 +62,7 @@ async function browserRows(sizes) {
     const { page } = browser;
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     await page.waitForFunction(() => typeof window.benchWeb === 'function');
-    return await page.evaluate(([s, m]) => window.benchWeb(s, m), [sizes, MIN_MS]);
+    return await page.evaluate(([s, m, i]) => window.benchWeb(s, m, i), [sizes, MIN_MS, INLINE]);
   } finally {
     await browser.close();
     server.close();
@@ -83,7 +100,7 @@ export async function run(results, sizes = SIZES) {
   results.add('web', 'open → first children', hi, wh.openMs, nh.openMs, 'Node build', 'ms');
   const wl = web.rows.find((r) => r.n === lo);
   results.note(
-    `web: sqlite in Chromium (${/Chrome\/[\d.]+/.exec(web.userAgent)?.[0] ?? 'Chromium'}) on the web file seam over OPFS vs the Node build on Node's fs; ` +
+    `web: sqlite in Chromium (${/Chrome\/[\d.]+/.exec(web.userAgent)?.[0] ?? 'Chromium'}) on the web file seam over OPFS, engine in ${web.engine}, vs the Node build on Node's fs; ` +
       `durable store at ${hi} keys costs ${(wl.storesPerSec / wh.storesPerSec).toFixed(2)}x its cost at ${lo} in the browser; navigator.locks ${web.locks ? 'present' : 'missing'}`,
   );
 }

@@ -1,5 +1,5 @@
 // The browser side of bench/web.mjs: the core (browser build) on the web file seam over the origin
-// private file system (OPFS), exposed to the page as window.benchWeb(sizes).
+// private file system (OPFS), its engine in a Web Worker, exposed to the page as window.benchWeb(sizes).
 import { openRegistry, webFileSystem } from '../src/registry/index';
 import { measure } from './webProcedure.mjs';
 
@@ -62,13 +62,22 @@ function opfsFiles() {
   };
 }
 
-window.benchWeb = async (sizes, minMs) => {
+window.benchWeb = async (sizes, minMs, inline = false) => {
   const wasmBinary = new Uint8Array(await (await fetch('/sql-wasm.wasm')).arrayBuffer());
   const root = await navigator.storage.getDirectory();
   await root.removeEntry('bench', { recursive: true }).catch(() => undefined);
+  // Without the script the engine runs on the page's thread (bench/web.mjs: BENCH_WEB_ENGINE=inline).
+  const engineWorkerScript = inline ? undefined : await (await fetch('/sqliteThread.js')).text();
   const fileSystem = webFileSystem(opfsFiles());
   const lines = [];
-  const rows = await measure(openRegistry, (n) => ({ backend: 'sqlite', file: `/bench/n${n}/registry.sqlite`, fileSystem, wasmBinary }), sizes, { minMs, log: (l) => lines.push(l) });
+  const engines = new Set();
+  const open = async (config) => {
+    const r = await openRegistry(config);
+    // sqliteProxy's test hook: a Web Worker has kind 'web'; the inline fallback has no worker.
+    engines.add(r.workerForTests?.kind === 'web' ? 'a Web Worker (blob: URL)' : 'the page thread (inline fallback)');
+    return r;
+  };
+  const rows = await measure(open, (n) => ({ backend: 'sqlite', file: `/bench/n${n}/registry.sqlite`, fileSystem, wasmBinary, engineWorkerScript }), sizes, { minMs, log: (l) => lines.push(l) });
   await root.removeEntry('bench', { recursive: true }).catch(() => undefined);
-  return { rows, lines, userAgent: navigator.userAgent, locks: typeof navigator.locks === 'object' };
+  return { rows, lines, userAgent: navigator.userAgent, locks: typeof navigator.locks === 'object', engine: [...engines].join(' and ') };
 };

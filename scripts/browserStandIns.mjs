@@ -1,6 +1,6 @@
 // The esbuild plugin for bundles that run in a browser's web worker (the web extension, its test
 // suite): modules with a browser stand-in are swapped for it (platform.ts, Node's file seam, the
-// worker_threads proxy of the sqlite engine), the
+// worker_threads start of the sqlite engine: a Web Worker instead), the
 // server backends (pg and redis need sockets) for one that says so, and any Node built-in left over
 // fails the build with the module that imports it.
 import path from 'node:path';
@@ -11,7 +11,7 @@ const src = (...p) => path.join(root, 'src', ...p);
 const standIns = {
   [src('extension', 'platform.ts')]: src('extension', 'platform.browser.ts'),
   [src('registry', 'backends', 'sqliteNodeFiles.ts')]: src('registry', 'backends', 'sqliteNodeFiles.browser.ts'),
-  [src('registry', 'backends', 'sqliteProxy.ts')]: src('registry', 'backends', 'sqliteProxy.browser.ts'),
+  [src('registry', 'backends', 'sqliteEngineWorker.ts')]: src('registry', 'backends', 'sqliteEngineWorker.browser.ts'),
   [src('registry', 'backends', 'postgres.ts')]: src('registry', 'backends', 'serverBackends.browser.ts'),
   [src('registry', 'backends', 'redis.ts')]: src('registry', 'backends', 'serverBackends.browser.ts'),
 };

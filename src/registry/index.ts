@@ -11,4 +11,5 @@ export { redactUrl } from './redact';
 export type * from './types';
 export type { RegistryFileSystem, FileAppender, FileLock } from './backends/sqliteFiles';
 export { webFileSystem } from './backends/sqliteWebFiles';
+export { sqliteLockIsFree } from './backends/sqliteLockProbe';
 export type { BasicFileSystem, LockManagerLike, WebFileSystemOptions } from './backends/sqliteWebFiles';

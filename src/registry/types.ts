@@ -200,6 +200,13 @@ export interface SqliteConfig extends CommonConfig {
    */
   thread?: 'worker' | 'inline';
   /**
+   * Browser only: the source of the engine's Web Worker script (dist/web/sqliteThread.js), from
+   * which the engine is started on a `blob:` URL, off the caller's thread. Without it, or where
+   * Web Workers or blob: URLs are missing, the engine runs on the caller's thread (and the log says so).
+   * Node ignores it (a worker_threads Worker runs dist/sqliteThread.js).
+   */
+  engineWorkerScript?: string;
+  /**
    * Size limit of the database in MiB (default DEFAULT_MAX_DATABASE_MIB): a write that would grow
    * it past this fails with UNSUPPORTED, before anything is applied. sql.js holds the whole
    * database in memory, and a compaction briefly holds a second copy.

@@ -8,7 +8,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { adminQuery, withDatabase } from '../support/postgres';
 import { openRegistry } from '../../src/registry';
 import { encodingProblem } from '../../src/registry/backends/postgres';
 import { childOf, compareKeys } from '../../src/registry/keys';
@@ -17,23 +17,6 @@ import { expectCode } from '../conformance/suite';
 import { rng } from '../support/random';
 
 const serverUrl = process.env.NAUTILUS_TEST_POSTGRES_URL;
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
-}
-
-async function sql<R = Record<string, unknown>>(url: string, text: string, values?: unknown[]): Promise<R[]> {
-  const c = new Client({ connectionString: url, application_name: 'nautilus-test-admin' });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return (await c.query(text, values)).rows as R[];
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 const byteSorted = (keys: Iterable<string>) => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 
@@ -87,8 +70,8 @@ describe('postgres backend: databases that are not UTF-8 (server)', function () 
   const opened: RegistryStorage[] = [];
 
   before(async () => {
-    await sql(base, `CREATE DATABASE ${dbs.eucjp} ENCODING 'EUC_JP' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`);
-    await sql(base, `CREATE DATABASE ${dbs.ascii} ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`);
+    await adminQuery(base, `CREATE DATABASE ${dbs.eucjp} ENCODING 'EUC_JP' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`);
+    await adminQuery(base, `CREATE DATABASE ${dbs.ascii} ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`);
   });
   afterEach(async () => {
     for (const r of opened.splice(0)) {
@@ -97,21 +80,21 @@ describe('postgres backend: databases that are not UTF-8 (server)', function () 
   });
   after(async () => {
     for (const db of Object.values(dbs)) {
-      await sql(base, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await adminQuery(base, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     }
-    const left = await sql(base, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`${stem}%`]);
+    const left = await adminQuery(base, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`${stem}%`]);
     assert.deepEqual(left, [], 'the test databases are dropped');
   });
 
   it('EUC_JP: the server orders by EUC_JP bytes (so a range for 一 holds 中), and the registry refuses the database with UNSUPPORTED, creating nothing', async () => {
     const url = withDatabase(base, dbs.eucjp);
     // The defect the check prevents, shown on the server itself: [一, 丁) in EUC_JP bytes holds 中.
-    const [row] = await sql<{ holds: boolean }>(url, `SELECT ('中y' COLLATE "C") >= '一' AND ('中y' COLLATE "C") < '丁' AS holds`);
+    const [row] = await adminQuery<{ holds: boolean }>(url, `SELECT ('中y' COLLATE "C") >= '一' AND ('中y' COLLATE "C") < '丁' AS holds`);
     assert.equal(row.holds, true);
     const err = await expectCode(openRegistry({ backend: 'postgres', url, table: 'enc_registry' }), 'UNSUPPORTED');
     assert.match(err.message, new RegExp(`database "${dbs.eucjp}" has encoding EUC_JP; the registry needs a UTF8 database`));
     assert.match(err.message, /CREATE DATABASE … ENCODING 'UTF8'/);
-    const created = await sql(url, `SELECT relname FROM pg_class WHERE relname LIKE 'enc_registry%' UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE 'nautilus%'`);
+    const created = await adminQuery(url, `SELECT relname FROM pg_class WHERE relname LIKE 'enc_registry%' UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE 'nautilus%'`);
     assert.deepEqual(created, [], 'nothing was created in the EUC_JP database');
   });
 

@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openRegistry } from '../../src/registry';
-import type { RegistryStorage } from '../../src/registry';
+import { contents } from './crashImages';
 
 const WRITER = path.join(__dirname, 'fixtures', 'crashWriter.js');
 
@@ -109,20 +109,6 @@ function runAndKill(file: string, compactBytes: number, seed: number, killAfterM
       }
     });
   });
-}
-
-async function contents(r: RegistryStorage): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let after: string | undefined;
-  for (;;) {
-    const page = await r.list({ after, limit: 1000 });
-    const values = await r.retrieveMany(page.keys);
-    page.keys.forEach((k, i) => out.set(k, values[i]!));
-    if (page.next === undefined) {
-      return out;
-    }
-    after = page.next;
-  }
 }
 
 describe('sqlite crash test (SIGKILL)', function () {

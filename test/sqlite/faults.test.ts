@@ -15,6 +15,7 @@ import { readWhole } from '../../src/registry/backends/sqliteNodeFiles';
 import { expectCode } from '../conformance/suite';
 import { SimFileSystem } from './simFiles';
 import type { CrashImage } from './simFiles';
+import { contents } from './crashImages';
 
 const FILE = '/sim/registry.db';
 const LOG = FILE + '.nautilus-log';
@@ -22,14 +23,6 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 function open(fs: SimFileSystem, extra: Partial<SqliteConfig> = {}): Promise<RegistryStorage> {
   return openRegistry({ backend: 'sqlite', file: FILE, fileSystem: fs, logger: quiet, ...extra });
-}
-
-async function contents(r: RegistryStorage): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const keys = (await r.list({ limit: 10_000 })).keys;
-  const values = await r.retrieveMany(keys);
-  keys.forEach((k, i) => out.set(k, values[i]!));
-  return out;
 }
 
 function sameImage(a: CrashImage, b: CrashImage): boolean {

@@ -14,6 +14,8 @@ import { expectCode } from '../conformance/suite';
 import { rng } from '../support/random';
 import { SimBasicFileSystem, SimLockManager } from './simBasicFiles';
 import type { BasicImage } from './simBasicFiles';
+import { verifyCrashImage } from './crashImages';
+import type { Checkpoint, State } from './crashImages';
 
 const DIR = '/storage';
 const FILE = `${DIR}/registry.sqlite`;
@@ -23,61 +25,6 @@ const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new Te
 function open(fs: SimBasicFileSystem, extra: Partial<SqliteConfig> = {}, options: WebFileSystemOptions = { locks: new SimLockManager() }): Promise<RegistryStorage> {
   // inline: in a browser the engine runs on the extension host's thread (no worker_threads), as here.
   return openRegistry({ backend: 'sqlite', file: FILE, fileSystem: webFileSystem(fs, options), thread: 'inline', ...extra });
-}
-
-async function contents(r: RegistryStorage): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let after: string | undefined;
-  for (;;) {
-    const page = await r.list({ after, limit: 500 });
-    const values = await r.retrieveMany(page.keys);
-    page.keys.forEach((k, i) => out.set(k, values[i]!));
-    if (page.next === undefined) {
-      return out;
-    }
-    after = page.next;
-  }
-}
-
-type State = Map<string, string | null>;
-interface Checkpoint {
-  label: string;
-  image: BasicImage;
-  acked: State;
-  inflight: State;
-}
-
-/** Opens a crash image, checks every acknowledged write, writes once more, crashes again and checks that too. */
-async function verify(cp: Checkpoint): Promise<void> {
-  const sim = new SimBasicFileSystem(cp.image);
-  const r = await open(sim);
-  let found: Map<string, string>;
-  try {
-    const actual = await contents(r);
-    for (const k of new Set([...cp.acked.keys(), ...cp.inflight.keys(), ...actual.keys()])) {
-      const got = actual.get(k) ?? null;
-      const allowed = [cp.acked.get(k) ?? null];
-      if (cp.inflight.has(k)) {
-        allowed.push(cp.inflight.get(k)!);
-      }
-      assert.ok(allowed.includes(got), `crash image "${cp.label}": key ${k} holds ${JSON.stringify(got)}, expected one of ${JSON.stringify(allowed)}`);
-    }
-    found = actual;
-    await r.store('after/recovery', cp.label);
-  } catch (err) {
-    await r.close();
-    throw err;
-  }
-  const again = await open(new SimBasicFileSystem(sim.crashImage()));
-  try {
-    const actual = await contents(again);
-    assert.equal(actual.get('after/recovery'), cp.label, `crash image "${cp.label}": a write after recovery survives the next crash`);
-    actual.delete('after/recovery');
-    assert.deepEqual(actual, found, `crash image "${cp.label}": the second recovery finds the same data`);
-  } finally {
-    await again.close();
-    await r.close();
-  }
 }
 
 describe('sqlite on the web file seam (no append, no atomic replace)', function () {
@@ -191,7 +138,7 @@ describe('sqlite on the web file seam (no append, no atomic replace)', function 
         const r = await open(sim, { compactBytes });
         const acked: State = new Map();
         const inflight: State = new Map();
-        const checkpoints: Checkpoint[] = [];
+        const checkpoints: Checkpoint<BasicImage>[] = [];
         const snap = (label: string, image = sim.crashImage()) => checkpoints.push({ label, image, acked: new Map(acked), inflight: new Map(inflight) });
         let torn = 0;
         sim.onCall = (op, path, data) => {
@@ -246,7 +193,7 @@ describe('sqlite on the web file seam (no append, no atomic replace)', function 
             assert.ok(chunks, 'segments were merged into chunks');
           }
           for (const cp of checkpoints) {
-            await verify(cp);
+            await verifyCrashImage(cp, (image) => new SimBasicFileSystem(image), (fs) => open(fs));
           }
           console.log(
             `      ${checkpoints.length} crash images (${torn} of them with a half-written file), ${ackedWrites} acknowledged writes, ${sim.calls.writeFile} file writes: none lost`,

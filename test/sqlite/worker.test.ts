@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openRegistry, RegistryError } from '../../src/registry';
 import type { RegistryChange, RegistryStorage } from '../../src/registry';
-import { SqliteWorkerRegistry } from '../../src/registry/backends/sqliteProxy';
+import { setWorkerLimitsForTests, SqliteWorkerRegistry } from '../../src/registry/backends/sqliteProxy';
+import { packReplyValue, settleReply, toPortable } from '../../src/registry/backends/sqliteProtocol';
+import type { Waiting } from '../../src/registry/backends/sqliteProtocol';
 import { expectCode } from '../conformance/suite';
 import { rng } from '../support/random';
 
@@ -38,6 +40,55 @@ describe('sqlite worker thread', function () {
       await inline.close();
     }
     await expectCode(openRegistry({ backend: 'sqlite', file: path.join(dir, 'a.db'), thread: 'fiber' as 'inline' }), 'INVALID_CONFIG', /thread/);
+  });
+
+  it('gives the same children pages through the worker (packed for the trip) as in-thread', async () => {
+    const keys = ['a/b', 'a/c/d', 'a/c/e', 'a/é/🐚', 'a/x y', 'a/', 'a//z', 'b', 'a/c'];
+    const worker = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'w.db') });
+    const inline = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'i.db'), thread: 'inline' });
+    try {
+      for (const r of [worker, inline]) {
+        await r.storeMany(keys.map((key) => ({ key, value: 'v' })));
+      }
+      const asks: [string, string, { after?: string; limit?: number }][] = [
+        ['a/', '/', {}],
+        ['a/', '/', { limit: 2 }],
+        ['a/', '/', { after: 'a/c/', limit: 2 }],
+        ['', '/', {}],
+        ['nothing/', '/', {}],
+        ['a', '/', { limit: 1 }],
+      ];
+      for (const [prefix, sep, options] of asks) {
+        const got = await worker.children(prefix, sep, options);
+        assert.deepStrictEqual(got, await inline.children(prefix, sep, options), `children(${prefix}, ${sep}, ${JSON.stringify(options)})`);
+      }
+    } finally {
+      await worker.close();
+      await inline.close();
+    }
+  });
+
+  it('settles a reply once, unpacking a packed children page; a page it cannot pack goes as it is', () => {
+    const waiting = new Map<number, Waiting>();
+    const got: unknown[] = [];
+    waiting.set(1, { resolve: (v) => got.push(v), reject: (e) => got.push(e) });
+    waiting.set(2, { resolve: (v) => got.push(v), reject: (e) => got.push(e) });
+    waiting.set(3, { resolve: (v) => got.push(v), reject: (e) => got.push(e) });
+    const page = { items: [{ kind: 'folder' as const, key: 'p/f/' }, { kind: 'key' as const, key: 'p/k' }], next: 'p/k' };
+    const packed = packReplyValue('children', page);
+    assert.equal(packed.packed, 'children');
+    assert.equal(settleReply(waiting, { id: 1, ok: true, ...packed }), true);
+    assert.equal(settleReply(waiting, { id: 1, ok: true, v: 'again' }), false, 'a reply settles its call once');
+    // A key with U+0000 is refused by every write, but a file written elsewhere may hold one.
+    const odd = { items: [{ kind: 'key' as const, key: 'p/\u0000k' }] };
+    assert.equal(packReplyValue('children', odd).packed, undefined);
+    assert.equal(settleReply(waiting, { id: 2, ok: true, ...packReplyValue('children', odd) }), true);
+    assert.equal(settleReply(waiting, { id: 3, ok: false, err: toPortable(new RegistryError('NOT_FOUND', 'no such key')) }), true);
+    assert.deepStrictEqual(got.slice(0, 2), [page, odd]);
+    assert.ok(RegistryError.is(got[2], 'NOT_FOUND'));
+    assert.deepStrictEqual(packReplyValue('children', { items: [] }), { v: { s: '', n: 0 }, packed: 'children' });
+    assert.deepStrictEqual(packReplyValue('list', { keys: ['a'] }), { v: { keys: ['a'] } });
+    assert.equal(waiting.size, 0);
   });
 
   it('loses no acknowledged write when the worker is killed during a write storm, and reopens by itself', async () => {
@@ -108,6 +159,53 @@ describe('sqlite worker thread', function () {
       }
     } finally {
       await again.close();
+    }
+  });
+
+  it('loses no acknowledged write when the worker runs out of memory, and reopens by itself', async () => {
+    // A small heap for the engine thread, and a call whose reply does not fit in it: forty copies
+    // of a 4 MiB value (each row is decoded into its own string on the engine's heap).
+    setWorkerLimitsForTests({ maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 });
+    const logged: string[] = [];
+    const logger = { info: (m: string) => logged.push(m), warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) };
+    let r: RegistryStorage | undefined;
+    try {
+      r = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'oom.db'), logger });
+      const changes: RegistryChange[] = [];
+      r.onDidChange((c) => changes.push(c));
+      await r.store('big', 'x'.repeat(4 * 1024 * 1024));
+      await r.storeMany(Array.from({ length: 50 }, (_, i) => ({ key: `k/${i}`, value: `v${i}` })));
+      const inFlight = [r.retrieveMany(Array<string>(40).fill('big')), ...Array.from({ length: 5 }, (_, i) => r!.store(`late/${i}`, `l${i}`))];
+      const settled = await Promise.allSettled(inFlight);
+      const first = settled[0];
+      assert.equal(first.status, 'rejected', 'the call that ran the engine out of memory fails');
+      const err = (first as PromiseRejectedResult).reason as unknown;
+      assert.ok(RegistryError.is(err, 'UNAVAILABLE'), `it fails with UNAVAILABLE, got ${String(err)}`);
+      assert.match(err.message, /stopped unexpectedly.*memory/);
+      for (const s of settled.slice(1)) {
+        if (s.status === 'rejected') {
+          assert.ok(RegistryError.is(s.reason, 'UNAVAILABLE'), `a call in flight fails with UNAVAILABLE, got ${String(s.reason)}`);
+        }
+      }
+      // The next call waits for the new engine thread, which reopens the files.
+      assert.equal(await r.retrieve('k/49'), 'v49');
+      assert.equal(r.describe().state, 'open');
+      assert.equal((await r.retrieve('big'))?.length, 4 * 1024 * 1024);
+      for (let i = 0; i < 50; i++) {
+        assert.equal(await r.retrieve(`k/${i}`), `v${i}`, `acknowledged k/${i} survives`);
+      }
+      for (let i = 0; i < 5; i++) {
+        if (settled[i + 1].status === 'fulfilled') {
+          assert.equal(await r.retrieve(`late/${i}`), `l${i}`, `acknowledged late/${i} survives`);
+        }
+      }
+      assert.ok(changes.some((c) => c.kind === 'clear'), 'listeners hear that the registry was reopened');
+      assert.ok(logged.some((m) => /out of memory/i.test(m)), `the log says why: ${logged.join(' | ')}`);
+      await r.store('after', 'ok');
+      assert.equal(await r.retrieve('after'), 'ok');
+    } finally {
+      setWorkerLimitsForTests(undefined);
+      await r?.close();
     }
   });
 

@@ -32,13 +32,15 @@ export interface TestPostgres {
   close(): Promise<void>;
 }
 
-function withDatabase(url: string, db: string): string {
+/** The same server URL with another database. */
+export function withDatabase(url: string, db: string): string {
   const u = new URL(url);
   u.pathname = '/' + db;
   return u.toString();
 }
 
-async function adminQuery<R>(url: string, text: string, values?: unknown[]): Promise<R[]> {
+/** One query on its own short connection (creating and dropping databases, settings). */
+export async function adminQuery<R = Record<string, unknown>>(url: string, text: string, values?: unknown[]): Promise<R[]> {
   const c = new Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: 'nautilus-test-admin' });
   c.on('error', () => undefined);
   await c.connect();

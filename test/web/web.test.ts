@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { workspaceFiles } from '../../src/extension/workspaceFiles';
 import { openRegistry, webFileSystem } from '../../src/registry';
-import { getApi, isRegistryError, setConnections } from '../extension/helpers';
+import type { RegistryStorage, SqliteConfig } from '../../src/registry';
+import { getApi, isRegistryError, setConnections, waitFor } from '../extension/helpers';
 
 async function storageDir(): Promise<vscode.Uri> {
   const api = await getApi();
@@ -16,6 +17,41 @@ async function storageDir(): Promise<vscode.Uri> {
   // The storage folder is on the same remote (scheme and authority) as the workspace folder in code-server.
   const folder = vscode.workspace.workspaceFolders![0].uri;
   return folder.with({ path: location.slice(0, location.lastIndexOf('/')) });
+}
+
+/** What the engine runs in (sqliteProxy's test hook): a Web Worker has kind 'web'; an inline engine has no worker. */
+function engineWorkerKind(registry: RegistryStorage): string | undefined {
+  const hook = (registry as { workerForTests?: { kind?: string } }).workerForTests;
+  return hook ? (hook.kind ?? 'worker_threads') : undefined;
+}
+
+/** The wasm bytes and the engine's Web Worker script from the extension's folder, as the extension reads them. */
+async function engineFiles(): Promise<{ wasmBinary: Uint8Array; engineWorkerScript: string }> {
+  const ext = vscode.extensions.getExtension('nautilus.nautilus-registry')!;
+  const wasmBinary = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ext.extensionUri, 'dist', 'sql-wasm.wasm'));
+  const engineWorkerScript = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ext.extensionUri, 'dist', 'web', 'sqliteThread.js')));
+  return { wasmBinary, engineWorkerScript };
+}
+
+/** Runs `fn` while a 5 ms timer ticks on this thread: the longest gap between ticks is how long the thread was blocked. */
+async function longestStall(fn: () => Promise<unknown>): Promise<{ stallMs: number; totalMs: number; ticks: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+    ticks++;
+  }, 5);
+  const t0 = performance.now();
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+  }
+  const end = performance.now();
+  return { stallMs: Math.max(stallMs, end - last), totalMs: end - t0, ticks };
 }
 
 describe('VS Code for the Web (web worker extension host)', () => {
@@ -28,6 +64,100 @@ describe('VS Code for the Web (web worker extension host)', () => {
     assert.equal(typeof (globalThis as { process?: unknown }).process, 'undefined');
     assert.equal(vscode.env.uiKind, vscode.UIKind.Web);
     console.log(`[nautilus-web] navigator.locks is ${typeof (globalThis as { navigator?: { locks?: unknown } }).navigator?.locks === 'object' ? 'available' : 'missing'} in the web worker extension host`);
+  });
+
+  it('runs the sqlite engine in a nested Web Worker started from a blob: URL, not on the extension host thread', async () => {
+    const api = await getApi();
+    const registry = await api.getRegistry();
+    assert.equal(engineWorkerKind(registry), 'web', 'the workspace registry is a proxy whose engine runs in a Web Worker');
+    assert.equal(registry.describe().state, 'open');
+    assert.ok(!api._test.logLines().some((l) => /runs on this thread, not in a worker/.test(l)), 'no fallback to the inline engine was logged');
+  });
+
+  it('falls back to the engine on this thread, and logs why, when it has no Web Worker script', async () => {
+    const dir = await storageDir();
+    const { wasmBinary } = await engineFiles();
+    const warnings: string[] = [];
+    const r = await openRegistry({
+      backend: 'sqlite',
+      file: `${dir.path}/fallback/registry.sqlite`,
+      fileSystem: webFileSystem(workspaceFiles(dir)),
+      wasmBinary,
+      logger: { info() {}, warn: (m) => warnings.push(m), error() {} },
+    });
+    try {
+      assert.equal(engineWorkerKind(r), undefined, 'no worker: the engine is inline');
+      assert.ok(warnings.some((w) => /runs on this thread, not in a worker: no engine script was given/.test(w)), warnings.join(' | '));
+      await r.store('k', 'v');
+      assert.equal(await r.retrieve('k'), 'v');
+    } finally {
+      await r.close();
+    }
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(dir, 'fallback'), { recursive: true, useTrash: false });
+  });
+
+  it('keeps this thread ticking while a registry with a long journal opens in the Web Worker (the inline engine stalls it)', async function () {
+    this.timeout(300_000);
+    const dir = await storageDir();
+    const files = await engineFiles();
+    const at = (name: string): SqliteConfig => ({ backend: 'sqlite', file: `${dir.path}/${name}/registry.sqlite`, fileSystem: webFileSystem(workspaceFiles(dir)), ...files });
+    const KEYS = 100_000;
+    // What a tab closed without a clean close leaves: every store acknowledged in the journal, none
+    // folded into the database yet. Opening it replays the journal: CPU work of the engine, on
+    // whatever thread it runs, with few bytes for this thread to read.
+    const fill = await openRegistry(at('journal'));
+    assert.equal(engineWorkerKind(fill), 'web');
+    for (let i = 0; i < KEYS; i += 5000) {
+      await fill.storeMany(Array.from({ length: 5000 }, (_, j) => ({ key: `j/f${(i + j) % 40}/k${String(i + j).padStart(6, '0')}`, value: `v${i + j}` })));
+    }
+    for (const copy of ['journal-a', 'journal-b']) {
+      await vscode.workspace.fs.copy(vscode.Uri.joinPath(dir, 'journal'), vscode.Uri.joinPath(dir, copy), { overwrite: true });
+    }
+    await fill.close();
+    const openAndList = async (c: SqliteConfig) => {
+      const r = await openRegistry(c);
+      try {
+        assert.equal((await r.children('j/', '/', { limit: 100 })).items.length, 40);
+        assert.equal(await r.count(), KEYS);
+      } finally {
+        await r.close();
+      }
+    };
+    try {
+      const worker = await longestStall(() => openAndList(at('journal-a')));
+      const inline = await longestStall(() => openAndList({ ...at('journal-b'), thread: 'inline' }));
+      console.log(
+        `[nautilus-web] open replaying a journal of ${KEYS} keys + first children: Web Worker ${worker.totalMs.toFixed(0)} ms, longest stall of this thread ${worker.stallMs.toFixed(0)} ms (${worker.ticks} ticks); ` +
+          `inline ${inline.totalMs.toFixed(0)} ms, longest stall ${inline.stallMs.toFixed(0)} ms (${inline.ticks} ticks)`,
+      );
+      assert.ok(worker.stallMs * 2 < inline.stallMs, `the host thread stalls ${worker.stallMs.toFixed(0)} ms with the Web Worker, ${inline.stallMs.toFixed(0)} ms inline`);
+    } finally {
+      for (const name of ['journal', 'journal-a', 'journal-b']) {
+        await vscode.workspace.fs.delete(vscode.Uri.joinPath(dir, name), { recursive: true, useTrash: false });
+      }
+    }
+  });
+
+  it('reopens by itself after its Web Worker dies; every acknowledged store is still there', async () => {
+    const api = await getApi();
+    const registry = await api.getRegistry();
+    await registry.store('web/before-kill', 'acknowledged');
+    const changes: string[] = [];
+    const sub = registry.onDidChange((c) => changes.push(`${c.kind}/${c.origin}`));
+    try {
+      const worker = (registry as { workerForTests?: { terminate(): Promise<unknown> } }).workerForTests;
+      assert.ok(worker);
+      await worker.terminate();
+      assert.equal(await registry.retrieve('web/before-kill'), 'acknowledged');
+      assert.equal(engineWorkerKind(registry), 'web', 'a new Web Worker runs the engine');
+      assert.notEqual((registry as { workerForTests?: unknown }).workerForTests, worker);
+      await registry.store('web/after-kill', 'also');
+      assert.ok(changes.includes('clear/external'), `listeners were told to re-read: ${changes.join(', ')}`);
+    } finally {
+      sub.dispose();
+    }
+    const again = await api._test.service.reconnect();
+    assert.equal(await again.retrieve('web/after-kill'), 'also');
   });
 
   it('keeps the sqlite registry under the storage folder, through vscode.workspace.fs', async () => {
@@ -77,6 +207,41 @@ describe('VS Code for the Web (web worker extension host)', () => {
       await second.close();
     }
     await first.store('web/still', 'writable');
+  });
+
+  it('a registry opened read-only because another tab had it becomes writable by itself once that tab closes, losing nothing', async function () {
+    this.timeout(60_000);
+    const api = await getApi();
+    const service = api._test.service;
+    const location = (await api.getRegistry()).describe().location;
+    const dir = await storageDir();
+    await service.get(undefined).close();
+    // The other tab: it opens the registry first and writes.
+    const other = await openRegistry({ backend: 'sqlite', file: location, fileSystem: webFileSystem(workspaceFiles(dir)), ...(await engineFiles()) });
+    let closed = false;
+    try {
+      assert.equal(other.describe().readOnly, false);
+      await other.store('web/from-other-tab', 'written there');
+      const mine = await api.getRegistry();
+      assert.equal(mine.describe().readOnly, true, 'this window opens it read-only while the other tab has it');
+      assert.equal(service.status.readOnly, true);
+      assert.equal(await mine.retrieve('web/from-other-tab'), 'written there');
+      await other.store('web/last-from-other-tab', 'also there');
+      await other.close();
+      closed = true;
+      await waitFor('the registry to become writable', () => service.status.state === 'connected' && !service.status.readOnly, 20_000);
+      const writable = await api.getRegistry();
+      assert.notEqual(writable, mine);
+      assert.equal(writable.describe().readOnly, false);
+      assert.equal(await writable.retrieve('web/from-other-tab'), 'written there');
+      assert.equal(await writable.retrieve('web/last-from-other-tab'), 'also there');
+      await writable.store('web/writable-again', 'yes');
+      assert.ok(api._test.logLines().some((l) => /no longer open elsewhere: reopening it writable/.test(l)), 'the log says why it reopened');
+    } finally {
+      if (!closed) {
+        await other.close();
+      }
+    }
   });
 
   it('PostgreSQL and Redis say in one line that they need the desktop or a Remote window; their connections show as unavailable', async () => {

@@ -1,10 +1,13 @@
 import * as vscode from 'vscode';
-import { openRegistry, redactUrl } from '../../registry';
+import { openRegistry, redactUrl, sqliteLockIsFree } from '../../registry';
 import type { RegistryChange, RegistryConfig, RegistryStorage } from '../../registry';
 import { RegistryError } from '../../registry';
 import { errorMessage, logger } from '../log';
 
 const log = logger('registry');
+
+/** How often a registry opened read-only (another window had it) looks whether it can write again. */
+export const READ_ONLY_RECHECK_MS = 2000;
 
 /**
  * - idle: nothing opened yet (a registry opens on first need: its root is expanded or a command runs)
@@ -64,6 +67,7 @@ export class ManagedRegistry implements vscode.Disposable {
   private registrySubscription: { dispose(): void } | undefined;
   private openedSignature: string | undefined;
   private healthTimer: ReturnType<typeof setInterval> | undefined;
+  private lockTimer: ReturnType<typeof setInterval> | undefined;
   private warnedFallback = new Set<string>();
   private disposed = false;
 
@@ -251,7 +255,58 @@ export class ManagedRegistry implements vscode.Disposable {
     });
     this._onDidChangeRegistry.fire(registry);
     this.watchHealth(registry);
+    if (description.readOnly && built.config.backend === 'sqlite') {
+      this.watchLock(registry, built.config);
+    }
     return registry;
+  }
+
+  /**
+   * A sqlite registry opened read-only because another window or tab had it: look now and then
+   * whether its lock is free, and then reopen it writable (a read-only registry has no changes of
+   * its own to lose; the reopen reads what the other one wrote).
+   */
+  private watchLock(registry: RegistryStorage, config: Extract<RegistryConfig, { backend: 'sqlite' }>): void {
+    this.stopLockWatch();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (registry !== this.registry || this.disposed) {
+        clearInterval(timer);
+        return;
+      }
+      if (busy) {
+        return;
+      }
+      busy = true;
+      void (async () => {
+        try {
+          if (!(await sqliteLockIsFree(config)) || registry !== this.registry || this.disposed) {
+            return;
+          }
+          clearInterval(timer);
+          log.info(`The registry ${this.name} is no longer open elsewhere: reopening it writable.`);
+          await this.reconnect();
+          if (this._status.readOnly) {
+            log.info(`The registry ${this.name} was taken by another window first; it stays read-only.`);
+          } else {
+            void vscode.window.showInformationMessage(vscode.l10n.t('The registry {0} is writable again: the other window or tab that had it open has closed it.', this.name));
+          }
+        } catch (err) {
+          log.warn(`Could not check whether the registry ${this.name} can be written again: ${errorMessage(err)}`);
+        } finally {
+          busy = false;
+        }
+      })();
+    }, READ_ONLY_RECHECK_MS);
+    (timer as { unref?(): void }).unref?.();
+    this.lockTimer = timer;
+  }
+
+  private stopLockWatch(): void {
+    if (this.lockTimer) {
+      clearInterval(this.lockTimer);
+      this.lockTimer = undefined;
+    }
   }
 
   private watchHealth(registry: RegistryStorage): void {
@@ -285,6 +340,7 @@ export class ManagedRegistry implements vscode.Disposable {
   private async closeCurrent(): Promise<void> {
     this.generation++;
     this.stopHealth();
+    this.stopLockWatch();
     const old = this.registry;
     this.opening = undefined;
     this.registry = undefined;
@@ -319,6 +375,7 @@ export class ManagedRegistry implements vscode.Disposable {
     this.disposed = true;
     this.generation++;
     this.stopHealth();
+    this.stopLockWatch();
     this.registrySubscription?.dispose();
     const old = this.registry;
     this.registry = undefined;

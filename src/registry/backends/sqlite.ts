@@ -189,6 +189,10 @@ interface Statements {
   delFrom: Statement;
   purge: Statement;
   setMeta: Statement;
+  /** PRAGMA page_count and freelist_count, prepared once: executing them as SQL text on every write cost about as much as the write's own upsert. */
+  pageCount: Statement;
+  freePages: Statement;
+  pageSize: number;
 }
 
 /** What loading the files produced. */
@@ -313,6 +317,9 @@ class SqliteRegistry extends BaseRegistry {
       delFrom: db.prepare('DELETE FROM registry WHERE key >= ?'),
       purge: db.prepare('DELETE FROM registry WHERE expires_at <= ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO nautilus_meta(name, value) VALUES (?, ?)'),
+      pageCount: db.prepare('PRAGMA page_count'),
+      freePages: db.prepare('PRAGMA freelist_count'),
+      pageSize: Number(db.exec('PRAGMA page_size')[0]?.values[0]?.[0] ?? 0),
     };
   }
 
@@ -539,9 +546,8 @@ class SqliteRegistry extends BaseRegistry {
       this.full = undefined;
       return;
     }
-    const pragma = (name: string) => Number(this.db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] ?? 0);
-    const pageSize = pragma('page_size');
-    const used = (pragma('page_count') - pragma('freelist_count')) * pageSize;
+    const pages = (stmt: Statement) => Number(this.row(stmt, [])?.[0] ?? 0);
+    const used = (pages(this.st.pageCount) - pages(this.st.freePages)) * this.st.pageSize;
     // New rows take about their encoded size in table pages, plus half-full pages after splits.
     this.full = undefined;
     if (used + payload.length * 2 > this.maxDatabaseBytes) {
@@ -924,6 +930,7 @@ export function validateSqliteConfig(config: SqliteConfig): void {
     throw configField.error('compactBytes', `must not be larger than maxJournalBytes (${config.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES})`);
   }
   configField.string(config, 'wasmPath', { optional: true });
+  configField.string(config, 'engineWorkerScript', { optional: true });
   const wasmBinary = (config as { wasmBinary?: unknown }).wasmBinary;
   if (wasmBinary !== undefined && !(wasmBinary instanceof Uint8Array)) {
     throw configField.error('wasmBinary', 'must be the bytes of sql-wasm.wasm (a Uint8Array)');

@@ -68,3 +68,19 @@ export function markReplaceUnchanged<T>(err: T): T {
 export function replaceLeftUnchanged(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as Record<string, unknown>)[UNCHANGED] === true;
 }
+
+const handedOver = new WeakSet<Uint8Array>();
+
+/**
+ * Marks bytes a seam returned that it keeps no reference to (e.g. a file image just read): the
+ * receiver may move their buffer to another thread instead of copying it. Returns the bytes.
+ */
+export function markHandedOver(bytes: Uint8Array): Uint8Array {
+  handedOver.add(bytes);
+  return bytes;
+}
+
+/** True when the seam that returned these bytes let go of them (markHandedOver). */
+export function isHandedOver(bytes: unknown): bytes is Uint8Array {
+  return bytes instanceof Uint8Array && handedOver.has(bytes);
+}

@@ -155,17 +155,24 @@ async function createExclusive(lockPath: string, content: string): Promise<boole
   }
 }
 
+/** The file opened for reading, or undefined when it does not exist. */
+async function openIfExists(file: string): Promise<FileHandle | undefined> {
+  try {
+    return await fsp.open(file, 'r');
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
 const nodeLockPrimitives: LockPrimitives = {
   create: createExclusive,
   async read(file) {
-    let fh: FileHandle;
-    try {
-      fh = await fsp.open(file, 'r');
-    } catch (err) {
-      if (errCode(err) === 'ENOENT') {
-        return undefined;
-      }
-      throw err;
+    const fh = await openIfExists(file);
+    if (!fh) {
+      return undefined;
     }
     try {
       // One descriptor for both: the text and the id are of the same file.
@@ -197,14 +204,9 @@ async function takeLock(lockPath: string, timeoutMs: number): Promise<FileLock> 
  * at 2 GiB) it reads any file that fits in one Uint8Array, so every journal can be read back.
  */
 export async function readWhole(file: string, chunkBytes = 64 * 1024 * 1024): Promise<Uint8Array | undefined> {
-  let fh: FileHandle;
-  try {
-    fh = await fsp.open(file, 'r');
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') {
-      return undefined;
-    }
-    throw err;
+  const fh = await openIfExists(file);
+  if (!fh) {
+    return undefined;
   }
   try {
     let out = new Uint8Array((await fh.stat()).size);

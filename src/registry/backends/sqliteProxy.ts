@@ -12,28 +12,37 @@
  * - A custom file seam (`fileSystem` in the config) stays on this thread; the engine reaches it by
  *   messages.
  */
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import { describeCause, RegistryError } from '../errors';
 import type { Disposable, RegistryChange, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
-import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, validateSqliteConfig } from './sqlite';
+import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, openSqliteRegistry, validateSqliteConfig } from './sqlite';
+import { engineWorkerUnavailable, startEngineWorker } from './sqliteEngineWorker';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { nodeFileSystem } from './sqliteNodeFiles';
-import { fromPortable, toPortable } from './sqliteProtocol';
-import type { ForwardedMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine } from './sqliteProtocol';
+import { fromPortable, settleReply, toPortable } from './sqliteProtocol';
+import type { ForwardedMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
+import type { EngineWorker as Worker } from './sqliteTransport';
+export { sqliteWorkerScript } from './sqliteEngineWorker';
 
 const silentLogger: RegistryLogger = { info() {}, warn() {}, error() {} };
-
-/** Where the worker script is: next to this module (dist/ after esbuild, out/… after tsc). */
-export function sqliteWorkerScript(): string {
-  return path.join(__dirname, 'sqliteThread.js');
-}
 
 /** After a worker died: how long file operations it had started may still be finishing. */
 const SETTLE_MS = 250;
 /** More deaths than this within RESTART_WINDOW_MS and the proxy stops restarting. */
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
+
+/** Test hook (setWorkerLimitsForTests): heap limits of the engine threads started from now on. */
+let limitsForTests: ResourceLimits | undefined;
+
+/**
+ * Test hook: starts the engine threads with these V8 heap limits (undefined: Node's defaults), so
+ * that a test can run the engine out of memory with an ordinary large call. Not a user setting.
+ */
+export function setWorkerLimitsForTests(limits: ResourceLimits | undefined): void {
+  limitsForTests = limits;
+  void takeIdleWorker()?.terminate(); // it was started with other limits
+}
 
 /**
  * One worker whose registry was closed cleanly is kept for a few seconds: the next open (a
@@ -62,7 +71,7 @@ function keepIdleWorker(worker: Worker): void {
     }
     void worker.terminate();
   }, IDLE_KEEP_MS);
-  timer.unref();
+  (timer as { unref?(): void }).unref?.(); // a number in a browser
   worker.on('error', () => undefined);
   worker.on('exit', () => {
     if (idleWorker?.worker === worker) {
@@ -71,11 +80,6 @@ function keepIdleWorker(worker: Worker): void {
     }
   });
   idleWorker = { worker, timer };
-}
-
-interface Waiting {
-  resolve(v: unknown): void;
-  reject(err: unknown): void;
 }
 
 export class SqliteWorkerRegistry implements RegistryStorage {
@@ -106,7 +110,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
   ) {
     this.logger = config.logger ?? silentLogger;
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    const { logger, fileSystem, ...rest } = config;
+    const { logger, fileSystem, engineWorkerScript, ...rest } = config;
     this.portable = rest;
     this.desc = { backend: 'sqlite', location: config.file, readOnly: !grant.held, state: 'unavailable', notes: ['Opening…'] };
   }
@@ -118,7 +122,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
     const starting = new Promise<void>((resolve, reject) => {
       let worker: Worker;
       try {
-        worker = takeIdleWorker() ?? new Worker(sqliteWorkerScript(), { execArgv: [] });
+        worker = takeIdleWorker() ?? startEngineWorker(this.config, limitsForTests);
         worker.removeAllListeners();
         worker.ref();
       } catch (err) {
@@ -238,16 +242,8 @@ export class SqliteWorkerRegistry implements RegistryStorage {
         if (msg.d) {
           this.desc = msg.d;
         }
-        const w = this.waiting.get(msg.id);
-        this.waiting.delete(msg.id);
+        settleReply(this.waiting, msg);
         this.updateRef();
-        if (w) {
-          if (msg.ok) {
-            w.resolve(msg.v);
-          } else {
-            w.reject(fromPortable(msg.err));
-          }
-        }
         return;
       }
       case 'event':
@@ -511,6 +507,11 @@ function notCloneable(m: ForwardedMethod, err: unknown): RegistryError {
 /** Opens the sqlite registry with its engine in a worker thread. */
 export async function openSqliteWorkerRegistry(config: SqliteConfig): Promise<RegistryStorage> {
   validateSqliteConfig(config);
+  const noWorker = await engineWorkerUnavailable(config);
+  if (noWorker !== undefined) {
+    config.logger?.warn(`The sqlite engine of ${config.file} runs on this thread, not in a worker: ${noWorker}.`);
+    return openSqliteRegistry({ ...config, thread: 'inline' });
+  }
   const remoteFs = config.fileSystem !== undefined;
   const files = config.fileSystem ?? nodeFileSystem();
   const file = config.file;

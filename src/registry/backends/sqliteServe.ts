@@ -6,8 +6,8 @@
 import { RegistryError } from '../errors';
 import type { RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
-import { batchingSender, FORWARDED_METHODS, fromPortable, toPortable } from './sqliteProtocol';
-import type { FromEngine, LockGrant, MessagePortLike, RemoteFsOp, ToEngine } from './sqliteProtocol';
+import { batchingSender, FORWARDED_METHODS, fromPortable, packReplyValue, settleReply, toPortable } from './sqliteProtocol';
+import type { FromEngine, LockGrant, MessagePortLike, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
 
 export interface EngineDeps {
   open(config: SqliteConfig): Promise<RegistryStorage>;
@@ -72,10 +72,10 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
   };
   let registry: RegistryStorage | undefined;
   let opening: Promise<void> | undefined;
-  let lastDesc = '';
+  let lastDesc: RegistryDescription | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let nextFsId = 1;
-  const fsWaiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  const fsWaiting = new Map<number, Waiting>();
 
   const logger: RegistryLogger = {
     info: (text) => send({ t: 'log', level: 'info', text }),
@@ -89,11 +89,10 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
       return undefined;
     }
     const d = registry.describe();
-    const text = JSON.stringify(d);
-    if (text === lastDesc) {
+    if (lastDesc !== undefined && sameDescription(d, lastDesc)) {
       return undefined;
     }
-    lastDesc = text;
+    lastDesc = d;
     return d;
   };
 
@@ -106,13 +105,13 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
 
   async function open(msg: Extract<ToEngine, { t: 'open' }>): Promise<void> {
     registry = undefined;
-    lastDesc = '';
+    lastDesc = undefined;
     try {
       const base = msg.remoteFs || !deps.localFiles ? remoteFiles(request) : deps.localFiles();
       registry = await deps.open({ ...msg.config, logger, fileSystem: withGrantedLock(base, msg.lock) });
       registry.onDidChange((c) => send({ t: 'event', c }));
       const d = registry.describe();
-      lastDesc = JSON.stringify(d);
+      lastDesc = d;
       send({ t: 'opened', d });
       deps.afterOpen?.();
       // Background work (a compaction that fails, a journal that cannot be written) can change
@@ -137,18 +136,9 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
       case 'open':
         opening = open(msg);
         return;
-      case 'fsReply': {
-        const w = fsWaiting.get(msg.id);
-        fsWaiting.delete(msg.id);
-        if (w) {
-          if (msg.ok) {
-            w.resolve(msg.v);
-          } else {
-            w.reject(fromPortable(msg.err));
-          }
-        }
+      case 'fsReply':
+        settleReply(fsWaiting, msg);
         return;
-      }
       case 'call': {
         const { id } = msg;
         active++;
@@ -164,7 +154,7 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
           const fn = (r as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[msg.m];
           return fn.apply(r, msg.a);
         })().then(
-          (v) => answer({ t: 'reply', id, ok: true, v, d: changedDesc() }),
+          (v) => answer({ t: 'reply', id, ok: true, ...packReplyValue(msg.m, v), d: changedDesc() }),
           (err: unknown) => answer({ t: 'reply', id, ok: false, err: toPortable(err), d: changedDesc() }),
         );
         return;
@@ -184,4 +174,16 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
     }
   };
   port.onMessage(handle);
+}
+
+/** Whether two descriptions say the same (cheaper than comparing their JSON on every reply). */
+function sameDescription(a: RegistryDescription, b: RegistryDescription): boolean {
+  if (a.backend !== b.backend || a.location !== b.location || a.readOnly !== b.readOnly || a.state !== b.state) {
+    return false;
+  }
+  if (a.notes === undefined || b.notes === undefined) {
+    return a.notes === b.notes;
+  }
+  const bn = b.notes;
+  return a.notes.length === bn.length && a.notes.every((note, i) => note === bn[i]);
 }

@@ -23,7 +23,7 @@
  * while held (a closed tab's lease runs out after `leaseMs`).
  */
 import { RegistryError } from '../errors';
-import { markReplaceUnchanged } from './sqliteFiles';
+import { markHandedOver, markReplaceUnchanged } from './sqliteFiles';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { crc32 } from './sqliteJournal';
 
@@ -102,8 +102,26 @@ function partsOf(entries: readonly string[], name: string): Part[] {
   return out;
 }
 
+/** CRC-32 bytes handled between two yields to the event loop. */
+const CRC_SLICE = 1 << 20;
+
+/**
+ * crc32 of a large range in 1 MiB slices with a yield between them: checking a 20 MB database file
+ * does not hold up the thread it runs on (in VS Code for the Web, the extension host) for the whole of it.
+ */
+async function crc32Yielding(bytes: Uint8Array, start: number, end: number): Promise<number> {
+  let crc = 0;
+  for (let at = start; at < end; at += CRC_SLICE) {
+    if (at > start) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    crc = crc32(bytes, at, Math.min(end, at + CRC_SLICE), crc);
+  }
+  return crc;
+}
+
 /** data | magic | flags | length | gen | index | kind | crc (integers u32, big-endian). */
-export function sealPart(data: Uint8Array, gen: number, kind: Kind, index: number, flags = 0): Uint8Array {
+export async function sealPart(data: Uint8Array, gen: number, kind: Kind, index: number, flags = 0): Promise<Uint8Array> {
   const out = new Uint8Array(data.length + TRAILER_BYTES);
   out.set(data);
   const t = data.length;
@@ -113,12 +131,12 @@ export function sealPart(data: Uint8Array, gen: number, kind: Kind, index: numbe
   view.setUint32(t + 12, data.length);
   view.setUint32(t + 16, gen);
   view.setUint32(t + 20, index);
-  view.setUint32(t + 24, crc32(out, 0, t + 24));
+  view.setUint32(t + 24, await crc32Yielding(out, 0, t + 24));
   return out;
 }
 
 /** The data of a whole part, or undefined when it is damaged, cut short or not the part it is named as. */
-function openPart(bytes: Uint8Array, part: Part): { data: Uint8Array; tombstone: boolean } | undefined {
+async function openPart(bytes: Uint8Array, part: Part): Promise<{ data: Uint8Array; tombstone: boolean } | undefined> {
   if (bytes.length < TRAILER_BYTES) {
     return undefined;
   }
@@ -135,7 +153,7 @@ function openPart(bytes: Uint8Array, part: Part): { data: Uint8Array; tombstone:
     view.getUint32(t + 12) !== t ||
     view.getUint32(t + 16) !== part.gen ||
     view.getUint32(t + 20) !== part.index ||
-    view.getUint32(t + 24) !== crc32(bytes, 0, t + 24)
+    view.getUint32(t + 24) !== (await crc32Yielding(bytes, 0, t + 24))
   ) {
     return undefined;
   }
@@ -307,7 +325,7 @@ class WebFiles implements RegistryFileSystem {
     }
     const target = join(dir, partName(name, gen, KIND_BASE, 0));
     try {
-      await this.fs.writeFile(target, sealPart(data, gen, KIND_BASE, 0, flags));
+      await this.fs.writeFile(target, await sealPart(data, gen, KIND_BASE, 0, flags));
     } catch (err) {
       // A half-written generation is ignored by every read; once it is gone for sure, the file
       // surely holds its old content (the backend then keeps its appender).
@@ -323,7 +341,9 @@ class WebFiles implements RegistryFileSystem {
   }
 
   async read(path: string): Promise<Uint8Array | undefined> {
-    return (await this.state(path)).data;
+    const data = (await this.state(path)).data;
+    // Read for this call alone: the engine's proxy may move the buffer to the engine's Web Worker.
+    return data && markHandedOver(data);
   }
 
   async openAppender(path: string): Promise<FileAppender> {
@@ -415,7 +435,7 @@ class WebAppender implements FileAppender {
     const data = concat(this.pending);
     const index = this.next;
     // On failure nothing moves on: a retry writes the same segment again, so no gap can hide later ones.
-    await this.fs.writeFile(join(this.dir, partName(this.name, this.gen, KIND_SEGMENT, index)), sealPart(data, this.gen, KIND_SEGMENT, index));
+    await this.fs.writeFile(join(this.dir, partName(this.name, this.gen, KIND_SEGMENT, index)), await sealPart(data, this.gen, KIND_SEGMENT, index));
     this.pending = [];
     this.next = index + 1;
     this.tail.push(data);
@@ -423,7 +443,7 @@ class WebAppender implements FileAppender {
       const chunk = (index - SEGMENTS_PER_CHUNK) / SEGMENTS_PER_CHUNK;
       const merged = concat(this.tail);
       this.tail = [];
-      await this.fs.writeFile(join(this.dir, partName(this.name, this.gen, KIND_CHUNK, chunk)), sealPart(merged, this.gen, KIND_CHUNK, chunk));
+      await this.fs.writeFile(join(this.dir, partName(this.name, this.gen, KIND_CHUNK, chunk)), await sealPart(merged, this.gen, KIND_CHUNK, chunk));
       // The chunk is whole: its segments go, 16 at a time (a crash in between leaves some, which reads skip).
       const covered = Array.from({ length: SEGMENTS_PER_CHUNK }, (_, k) => join(this.dir, partName(this.name, this.gen, KIND_SEGMENT, index - k)));
       for (let k = 0; k < covered.length; k += 16) {
