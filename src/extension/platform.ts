@@ -11,11 +11,18 @@ import type { SqliteConfig } from '../registry';
 /** True in the web worker extension host (VS Code for the Web), where only memory and SQLite work. */
 export const RUNS_IN_BROWSER = false;
 
+/** Folders sqliteLocation made sure of in this session (a reopen skips the call). */
+const madeFolders = new Set<string>();
+
 /** Where the sqlite registry named `name` lives in `dir`, and how the backend reaches its files and engine. */
 export async function sqliteLocation(context: vscode.ExtensionContext, dir: vscode.Uri, name: string): Promise<Pick<SqliteConfig, 'file' | 'wasmPath' | 'fileSystem' | 'wasmBinary'>> {
   // Node's fs directly: the folder is on the extension host's machine, and workspace.fs can cost a round trip to the window.
+  // Once per session: should the folder vanish later, the backend's lock makes it again (it creates the lock file's folder).
   if (dir.scheme === 'file') {
-    await mkdir(dir.fsPath, { recursive: true });
+    if (!madeFolders.has(dir.fsPath)) {
+      await mkdir(dir.fsPath, { recursive: true });
+      madeFolders.add(dir.fsPath);
+    }
   } else {
     await vscode.workspace.fs.createDirectory(dir);
   }

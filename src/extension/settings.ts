@@ -62,6 +62,12 @@ export function connectionSettingsOf(backend: string): readonly string[] {
 /** Settings that only change how the tree shows keys. */
 export const VIEW_SETTINGS: readonly string[] = [Setting.separator, Setting.pageSize, Setting.previewLength, Setting.folderCounts];
 
+/**
+ * A registry that is opening shows so (status bar, context key, view message) only once it has taken
+ * this long: a quick open does not flash "opening", and costs the window no repaint while it runs.
+ */
+export const SHOW_CONNECTING_AFTER_MS = 150;
+
 export const Defaults = {
   backend: 'sqlite',
   separator: '/',

@@ -3,7 +3,7 @@ import { keyCount } from './format';
 import { logger } from './log';
 import type { ManagedRegistry, ServiceStatus } from './registries/managedRegistry';
 import type { RegistryService } from './registryService';
-import { ContextKey, FS_SCHEME, KEYS_VIEW_ID, WORKSPACE_REGISTRY } from './settings';
+import { ContextKey, FS_SCHEME, KEYS_VIEW_ID, SHOW_CONNECTING_AFTER_MS, WORKSPACE_REGISTRY } from './settings';
 import { registryOfUri } from './valueFileSystem';
 import type { TreeNode } from './view/treeNodes';
 
@@ -34,7 +34,7 @@ export class RegistryStatusBar implements vscode.Disposable {
       this.item,
       service.onDidChangeAnyStatus((r) => {
         if (r === this.focused) {
-          this.render();
+          this.renderStatus();
           this.scheduleCount();
         }
       }),
@@ -76,6 +76,22 @@ export class RegistryStatusBar implements vscode.Disposable {
     }
     this.render();
     this.scheduleCount();
+  }
+
+  private connectingTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Renders a new state: 'connecting' only once the open has taken SHOW_CONNECTING_AFTER_MS, the others at once. */
+  private renderStatus(): void {
+    clearTimeout(this.connectingTimer);
+    this.connectingTimer = undefined;
+    if (this.focused.status.state === 'connecting') {
+      this.connectingTimer = setTimeout(() => {
+        this.connectingTimer = undefined;
+        this.render();
+      }, SHOW_CONNECTING_AFTER_MS);
+    } else {
+      this.render();
+    }
   }
 
   /** The text shown, for tests. */
@@ -172,16 +188,27 @@ export class RegistryStatusBar implements vscode.Disposable {
     void this.publishContext(s);
   }
 
+  /** The context key values last sent to the window: only changed ones are sent (each is a message to the window). */
+  private readonly published = new Map<string, unknown>();
+
   private async publishContext(s: ServiceStatus): Promise<void> {
-    await vscode.commands.executeCommand('setContext', ContextKey.state, s.state);
-    await vscode.commands.executeCommand('setContext', ContextKey.backend, s.backend);
-    await vscode.commands.executeCommand('setContext', ContextKey.readOnly, s.readOnly);
+    for (const [key, value] of [
+      [ContextKey.state, s.state],
+      [ContextKey.backend, s.backend],
+      [ContextKey.readOnly, s.readOnly],
+    ] as const) {
+      if (this.published.get(key) !== value) {
+        this.published.set(key, value);
+        await vscode.commands.executeCommand('setContext', key, value);
+      }
+    }
   }
 
   dispose(): void {
     if (this.timer) {
       clearTimeout(this.timer);
     }
+    clearTimeout(this.connectingTimer);
     for (const d of this.disposables) {
       d.dispose();
     }

@@ -15,6 +15,7 @@ import { serveSqlite } from './sqliteServe';
 
 const port = parentPort;
 if (port) {
+  const gc = collectGarbageWhenIdle();
   // The engine thread runs at normal priority. It ran at nice 10 once, so that a busy machine would
   // take CPU from it rather than from the extension host; but every call of the registry waits for
   // this thread, and on a loaded 2-core machine the niced thread made a children page through the
@@ -22,24 +23,57 @@ if (port) {
   serveSqlite(
     {
       post: (message: FromEngine) => port.postMessage(message),
-      onMessage: (handler: (message: ToEngine) => void) => port.on('message', handler),
+      onMessage: (handler: (message: ToEngine) => void) =>
+        port.on('message', (message: ToEngine) => {
+          gc?.busy();
+          handler(message);
+        }),
     },
-    { open: openSqliteRegistry, localFiles: () => syncAppends(nodeFileSystem()), afterOpen: collectGarbage(), defer: (fn) => void setImmediate(fn) },
+    { open: openSqliteRegistry, localFiles: () => syncAppends(nodeFileSystem()), afterOpen: gc?.afterOpen, defer: (fn) => void setImmediate(fn) },
   );
 }
 
+/** The thread counts as idle once no message came for this long. */
+const GC_IDLE_MS = 300;
+/** Collect at the latest this long after open, even if calls keep coming. */
+const GC_LATEST_MS = 10_000;
+
 /**
- * A full garbage collection of this thread, run once a registry is open: the file image read from
- * disk (as large as the database) is garbage then, but an idle thread would hold it for a long time.
+ * A full garbage collection of this thread once a registry is open and the thread is idle: the file
+ * image read from disk (as large as the database) is garbage then, but an idle thread would hold it
+ * for a long time. Not right after open: the caller's first calls (the view's first page and its
+ * value previews) come then, and a full collection (tens of ms after a large file) held them up.
  */
-function collectGarbage(): (() => void) | undefined {
+function collectGarbageWhenIdle(): { afterOpen(): void; busy(): void } | undefined {
+  let gc: () => void;
   try {
     setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    return () => setTimeout(gc, 0);
+    gc = runInNewContext('gc') as () => void;
   } catch {
     return undefined;
   }
+  let lastMessage = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    busy: () => {
+      lastMessage = performance.now();
+    },
+    afterOpen: () => {
+      clearTimeout(timer);
+      const openedAt = performance.now();
+      const check = (): void => {
+        const now = performance.now();
+        const quiet = now - lastMessage;
+        if (quiet < GC_IDLE_MS && now - openedAt < GC_LATEST_MS) {
+          timer = setTimeout(check, GC_IDLE_MS - quiet);
+        } else {
+          timer = undefined;
+          gc();
+        }
+      };
+      timer = setTimeout(check, GC_IDLE_MS);
+    },
+  };
 }
 
 /**
