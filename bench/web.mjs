@@ -21,9 +21,10 @@ const MIN_MS = Number(process.env.BENCH_WEB_MIN_MS ?? 1000);
 /** BENCH_WEB_ENGINE=inline: the engine on the page's thread (no Web Worker), for comparison. */
 const INLINE = process.env.BENCH_WEB_ENGINE === 'inline';
 
-async function browserRows(sizes) {
+/** One browser script (iife) built in memory, with the browser's stand-ins for Node-only modules. */
+async function bundle(entry) {
   const built = await esbuild.build({
-    entryPoints: [path.join(root, 'bench', 'webEntry.mjs')],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: 'iife',
@@ -33,21 +34,14 @@ async function browserRows(sizes) {
     plugins: [browserStandIns],
     logLevel: 'warning',
   });
-  const js = built.outputFiles[0].contents;
-  // The engine's Web Worker script, as esbuild.mjs builds dist/web/sqliteThread.js; the page starts it from a blob: URL.
-  const engine = (
-    await esbuild.build({
-      entryPoints: [path.join(root, 'src', 'registry', 'backends', 'sqliteThread.web.ts')],
-      bundle: true,
-      write: false,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      minify: true,
-      plugins: [browserStandIns],
-      logLevel: 'warning',
-    })
-  ).outputFiles[0].contents;
+  return built.outputFiles[0].contents;
+}
+
+async function browserRows(sizes) {
+  // The page's script, and the engine's Web Worker script as esbuild.mjs builds dist/web/sqliteThread.js
+  // (the page starts it from a blob: URL).
+  const js = await bundle(path.join(root, 'bench', 'webEntry.mjs'));
+  const engine = await bundle(path.join(root, 'src', 'registry', 'backends', 'sqliteThread.web.ts'));
   const wasm = readFileSync(path.join(root, 'dist', 'sql-wasm.wasm'));
   const server = createServer((req, res) => {
     const body = req.url === '/bench.js' ? js : req.url === '/sqliteThread.js' ? engine : req.url === '/sql-wasm.wasm' ? wasm : Buffer.from('<!doctype html><script src="/bench.js"></script>');

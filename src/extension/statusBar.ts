@@ -3,7 +3,8 @@ import { keyCount } from './format';
 import { logger } from './log';
 import type { ManagedRegistry, ServiceStatus } from './registries/managedRegistry';
 import type { RegistryService } from './registryService';
-import { ContextKey, FS_SCHEME, KEYS_VIEW_ID, SHOW_CONNECTING_AFTER_MS, WORKSPACE_REGISTRY } from './settings';
+import { ConnectingDelay } from './connectingDelay';
+import { ContextKey, FS_SCHEME, KEYS_VIEW_ID, WORKSPACE_REGISTRY } from './settings';
 import { registryOfUri } from './valueFileSystem';
 import type { TreeNode } from './view/treeNodes';
 
@@ -78,20 +79,11 @@ export class RegistryStatusBar implements vscode.Disposable {
     this.scheduleCount();
   }
 
-  private connectingTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly connecting = new ConnectingDelay();
 
-  /** Renders a new state: 'connecting' only once the open has taken SHOW_CONNECTING_AFTER_MS, the others at once. */
+  /** Renders a new state: 'connecting' only once the open has taken a moment, the others at once. */
   private renderStatus(): void {
-    clearTimeout(this.connectingTimer);
-    this.connectingTimer = undefined;
-    if (this.focused.status.state === 'connecting') {
-      this.connectingTimer = setTimeout(() => {
-        this.connectingTimer = undefined;
-        this.render();
-      }, SHOW_CONNECTING_AFTER_MS);
-    } else {
-      this.render();
-    }
+    this.connecting.render(this.focused.status.state === 'connecting', () => this.render());
   }
 
   /** The text shown, for tests. */
@@ -208,7 +200,7 @@ export class RegistryStatusBar implements vscode.Disposable {
     if (this.timer) {
       clearTimeout(this.timer);
     }
-    clearTimeout(this.connectingTimer);
+    this.connecting.dispose();
     for (const d of this.disposables) {
       d.dispose();
     }

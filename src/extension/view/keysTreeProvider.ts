@@ -5,7 +5,8 @@ import { keyCount } from '../format';
 import { errorMessage, logger } from '../log';
 import type { ManagedRegistry } from '../registries/managedRegistry';
 import type { RegistryService } from '../registryService';
-import { ContextKey, Defaults, KEYS_VIEW_ID, SECTION, SHOW_CONNECTING_AFTER_MS, Setting, VIEW_SETTINGS } from '../settings';
+import { ConnectingDelay } from '../connectingDelay';
+import { ContextKey, Defaults, KEYS_VIEW_ID, SECTION, Setting, VIEW_SETTINGS } from '../settings';
 import { ChangeBatcher } from './changeBatcher';
 import type { ChangeBatch } from './changeBatcher';
 import { FolderCounter } from './folderCounter';
@@ -249,7 +250,7 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private filterPrefix: string | undefined;
   private view: vscode.TreeView<TreeNode> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-  private connectingTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly connecting = new ConnectingDelay();
 
   constructor(private readonly service: RegistryService) {
     this.disposables.push(
@@ -270,16 +271,7 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         }
         const state = registry.status.state;
         // "Opening the … registry…" only once the open has taken a moment (no flash for a quick one).
-        clearTimeout(this.connectingTimer);
-        this.connectingTimer = undefined;
-        if (state === 'connecting' && registry === this.service.workspace) {
-          this.connectingTimer = setTimeout(() => {
-            this.connectingTimer = undefined;
-            this.updateMessage();
-          }, SHOW_CONNECTING_AFTER_MS);
-        } else {
-          this.updateMessage();
-        }
+        this.connecting.render(state === 'connecting' && registry === this.service.workspace, () => this.updateMessage());
         // The root shows the state; lost, failed or back: its children switch between the Reconnect node and the keys.
         const broken = (st: string | undefined): boolean => st === 'lost' || st === 'failed';
         if (broken(state) !== broken(tree.lastState)) {
@@ -648,7 +640,7 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   dispose(): void {
-    clearTimeout(this.connectingTimer);
+    this.connecting.dispose();
     for (const tree of this.trees.values()) {
       tree.dispose();
     }
