@@ -113,11 +113,34 @@ async function crc32Yielding(bytes: Uint8Array, start: number, end: number): Pro
   let crc = 0;
   for (let at = start; at < end; at += CRC_SLICE) {
     if (at > start) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
     }
     crc = crc32(bytes, at, Math.min(end, at + CRC_SLICE), crc);
   }
   return crc;
+}
+
+/**
+ * Lets the event loop run, then goes on at once. Not `setTimeout(0)`: browsers (web workers too) make
+ * nested timers wait at least 4 ms, which over the ~20 slices of a 20 MB file added ~80 ms to opening.
+ */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel !== 'function') {
+    return new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return new Promise((resolve) => {
+    // The browser's MessageChannel (Node's has it too, with the same onmessage).
+    const channel = new MessageChannel() as unknown as {
+      port1: { onmessage: (() => void) | null; close(): void };
+      port2: { postMessage(message: unknown): void; close(): void };
+    };
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      channel.port2.close();
+      resolve();
+    };
+    channel.port2.postMessage(undefined);
+  });
 }
 
 /** data | magic | flags | length | gen | index | kind | crc (integers u32, big-endian). */
