@@ -15,6 +15,8 @@ export interface EngineDeps {
   localFiles?: () => RegistryFileSystem;
   /** Called once a registry is open, e.g. to let go of the file image that was read (a garbage collection). */
   afterOpen?: () => void;
+  /** Called once a registry is closed, e.g. to let go of its database before the thread is reused. */
+  afterClose?: () => void;
   /** Runs a function soon, after the calls and replies of this turn (Node: setImmediate); default setTimeout 0. */
   defer?: (fn: () => void) => void;
 }
@@ -166,7 +168,10 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
           clearInterval(timer);
           await registry?.close();
         })().then(
-          () => send({ t: 'reply', id, ok: true, v: undefined, d: changedDesc() }),
+          () => {
+            send({ t: 'reply', id, ok: true, v: undefined, d: changedDesc() });
+            deps.afterClose?.();
+          },
           (err: unknown) => send({ t: 'reply', id, ok: false, err: toPortable(err) }),
         );
         return;
