@@ -8,6 +8,8 @@ export type { RegistryErrorCode } from './errors';
 export { compareKeys, prefixEnd, parentOf, leafName, childOf, utf8Length } from './keys';
 export { MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, MAX_PAGE, BACKENDS, showKey } from './validation';
 export { redactUrl } from './redact';
+export { childrenWithValues } from './childrenWithValues';
+export type { ChildrenWithValues } from './childrenWithValues';
 export type * from './types';
 export type { RegistryFileSystem, FileAppender, FileLock } from './backends/sqliteFiles';
 export { webFileSystem } from './backends/sqliteWebFiles';

@@ -7,11 +7,11 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { openRegistry, RegistryError } from '../../src/registry';
+import { childrenWithValues, openRegistry, RegistryError } from '../../src/registry';
 import type { RegistryChange, RegistryStorage } from '../../src/registry';
 import { setWorkerLimitsForTests, SqliteWorkerRegistry } from '../../src/registry/backends/sqliteProxy';
 import { packReplyValue, settleReply, toPortable } from '../../src/registry/backends/sqliteProtocol';
-import type { Waiting } from '../../src/registry/backends/sqliteProtocol';
+import type { ToEngine, Waiting } from '../../src/registry/backends/sqliteProtocol';
 import { expectCode } from '../conformance/suite';
 import { rng } from '../support/random';
 
@@ -42,7 +42,7 @@ describe('sqlite worker thread', function () {
     await expectCode(openRegistry({ backend: 'sqlite', file: path.join(dir, 'a.db'), thread: 'fiber' as 'inline' }), 'INVALID_CONFIG', /thread/);
   });
 
-  it('gives the same children pages through the worker (packed for the trip) as in-thread', async () => {
+  it('gives the same children pages (also with their values, in one message) through the worker as in-thread', async () => {
     const keys = ['a/b', 'a/c/d', 'a/c/e', 'a/é/🐚', 'a/x y', 'a/', 'a//z', 'b', 'a/c'];
     const worker = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'w.db') });
     const inline = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'i.db'), thread: 'inline' });
@@ -62,6 +62,33 @@ describe('sqlite worker thread', function () {
         const got = await worker.children(prefix, sep, options);
         assert.deepStrictEqual(got, await inline.children(prefix, sep, options), `children(${prefix}, ${sep}, ${JSON.stringify(options)})`);
       }
+      // A page with its keys' values (the Keys view's previews): one call each way through the worker.
+      for (const r of [worker, inline]) {
+        await r.storeMany(keys.map((key, i) => ({ key, value: `value of ${key} `.repeat(i + 1) })));
+        await r.remove('a/x y');
+      }
+      const sent: string[] = [];
+      const w = (worker as SqliteWorkerRegistry).workerForTests!;
+      const post = w.postMessage.bind(w);
+      w.postMessage = (m: ToEngine) => {
+        sent.push(m.t === 'call' ? m.m : m.t);
+        post(m);
+      };
+      for (const [prefix, sep, options] of asks) {
+        for (const chars of [undefined, 12]) {
+          sent.length = 0;
+          const got = await childrenWithValues(worker, prefix, sep, options, chars);
+          assert.deepStrictEqual(sent, ['childrenWithValues'], 'one message to the engine');
+          const want = await childrenWithValues(inline, prefix, sep, options, chars);
+          assert.deepStrictEqual(got, want, `childrenWithValues(${prefix}, ${sep}, ${JSON.stringify(options)}, ${chars})`);
+          assert.deepStrictEqual(got.page, await inline.children(prefix, sep, options));
+          for (const [i, item] of got.page.items.entries()) {
+            const value = item.kind === 'key' ? await inline.retrieve(item.key) : undefined;
+            assert.equal(got.values[i], chars === undefined ? value : value?.slice(0, chars), `the value of ${item.key}`);
+          }
+        }
+      }
+      w.postMessage = post;
     } finally {
       await worker.close();
       await inline.close();
@@ -89,6 +116,14 @@ describe('sqlite worker thread', function () {
     assert.deepStrictEqual(packReplyValue('children', { items: [] }), { v: { s: '', n: 0 }, packed: 'children' });
     assert.deepStrictEqual(packReplyValue('list', { keys: ['a'] }), { v: { keys: ['a'] } });
     assert.equal(waiting.size, 0);
+    // A page with its values: the page packed, the values as they are; unpacked on arrival.
+    const withValues = { page, values: [undefined, 'v'] };
+    const packedWith = packReplyValue('childrenWithValues', withValues);
+    assert.equal(packedWith.packed, 'childrenWithValues');
+    waiting.set(4, { resolve: (v) => got.push(v), reject: (e) => got.push(e) });
+    assert.equal(settleReply(waiting, { id: 4, ok: true, ...packedWith }), true);
+    assert.deepStrictEqual(got[3], withValues);
+    assert.equal(packReplyValue('childrenWithValues', { page: odd, values: [undefined] }).packed, undefined);
   });
 
   it('loses no acknowledged write when the worker is killed during a write storm, and reopens by itself', async () => {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { MAX_PAGE, RegistryError, parentOf } from '../../registry';
+import { MAX_PAGE, RegistryError, childrenWithValues, parentOf } from '../../registry';
 import type { RegistryChange, RegistryStorage } from '../../registry';
 import { keyCount } from '../format';
 import { errorMessage, logger } from '../log';
@@ -12,7 +12,7 @@ import type { ChangeBatch } from './changeBatcher';
 import { FolderCounter } from './folderCounter';
 import { FILTER_KEY, PageCache } from './pageCache';
 import type { Page } from './pageCache';
-import { ErrorNode, FolderNode, KeyNode, LoadMoreNode, RegistryNode, previewOf } from './treeNodes';
+import { ErrorNode, FolderNode, KeyNode, LoadMoreNode, PREVIEW_HEAD, RegistryNode, previewOf } from './treeNodes';
 import type { TreeNode } from './treeNodes';
 
 const log = logger('tree');
@@ -82,6 +82,7 @@ class RegistryTree {
   /** Fetches `want` children of a folder (several backend pages if more than MAX_PAGE) after `after`. */
   async fetch(folder: string, registry: RegistryStorage, want: number, after: string | undefined): Promise<Page<ItemNode>> {
     const sep = this.provider.separator;
+    const max = this.provider.previewLength;
     const nodes: ItemNode[] = [];
     let next = after;
     do {
@@ -93,14 +94,25 @@ class RegistryTree {
         }
         next = page.next;
       } else {
-        const page = await registry.children(folder, sep, { after: next, limit });
-        for (const item of page.items) {
-          nodes.push(item.kind === 'folder' ? this.folderNode(item.key) : this.keyNode(item.key, false));
-        }
+        // With previews: the page and its values in one call (one message each way to the sqlite engine's thread).
+        const { page, values } =
+          max > 0 ? await childrenWithValues(registry, folder, sep, { after: next, limit }, PREVIEW_HEAD * max) : { page: await registry.children(folder, sep, { after: next, limit }), values: [] };
+        page.items.forEach((item, i) => {
+          if (item.kind === 'folder') {
+            nodes.push(this.folderNode(item.key));
+          } else {
+            const n = this.keyNode(item.key, false);
+            const v = values[i];
+            n.preview = v === undefined ? undefined : previewOf(v, max);
+            nodes.push(n);
+          }
+        });
         next = page.next;
       }
     } while (next !== undefined && nodes.length < want);
-    await this.loadPreviews(nodes, registry);
+    if (folder === FILTER_KEY || max === 0) {
+      await this.loadPreviews(nodes, registry);
+    }
     return { nodes, next, dirty: false };
   }
 

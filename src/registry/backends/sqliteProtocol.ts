@@ -11,6 +11,7 @@
 import { RegistryError } from '../errors';
 import type { RegistryErrorCode } from '../errors';
 import type { ChildItem, ChildrenPage, RegistryChange, RegistryDescription, SqliteConfig } from '../types';
+import type { ChildrenWithValues } from '../childrenWithValues';
 import { markReplaceUnchanged, replaceLeftUnchanged } from './sqliteFiles';
 
 /** The methods of RegistryStorage that are forwarded as calls. */
@@ -31,6 +32,11 @@ export const FORWARDED_METHODS = [
   'setTtl',
 ] as const;
 export type ForwardedMethod = (typeof FORWARDED_METHODS)[number];
+
+/** A call the engine answers itself: a children page with its keys' values (childrenWithValues.ts), one message each way. */
+export const CHILDREN_WITH_VALUES_CALL = 'childrenWithValues';
+/** What a call message may name. */
+export type CallMethod = ForwardedMethod | typeof CHILDREN_WITH_VALUES_CALL;
 
 /** The sqlite config without what cannot cross a thread boundary (the logger, a file-system object). */
 export type PortableSqliteConfig = Omit<SqliteConfig, 'logger' | 'fileSystem'>;
@@ -64,7 +70,7 @@ export type RemoteFsOp =
 export type ToEngine =
   | { t: 'batch'; msgs: ToEngine[] }
   | { t: 'open'; config: PortableSqliteConfig; lock: LockGrant; remoteFs: boolean }
-  | { t: 'call'; id: number; m: ForwardedMethod; a: unknown[] }
+  | { t: 'call'; id: number; m: CallMethod; a: unknown[] }
   | { t: 'close'; id: number }
   | { t: 'fsReply'; id: number; ok: true; v: unknown }
   | { t: 'fsReply'; id: number; ok: false; err: PortableError };
@@ -73,7 +79,7 @@ export type FromEngine =
   | { t: 'batch'; msgs: FromEngine[] }
   | { t: 'opened'; d: RegistryDescription }
   | { t: 'openFailed'; err: PortableError }
-  | { t: 'reply'; id: number; ok: true; v: unknown; d?: RegistryDescription; packed?: 'children' }
+  | { t: 'reply'; id: number; ok: true; v: unknown; d?: RegistryDescription; packed?: Packing }
   | { t: 'reply'; id: number; ok: false; err: PortableError; d?: RegistryDescription }
   | { t: 'event'; c: RegistryChange }
   | { t: 'desc'; d: RegistryDescription }
@@ -94,7 +100,7 @@ export interface Waiting {
 
 /** A reply as it settles a waiting call: a call's reply or a file operation's (fsReply). */
 export type SettlingReply =
-  | { id: number; ok: true; v: unknown; packed?: 'children' }
+  | { id: number; ok: true; v: unknown; packed?: Packing }
   | { id: number; ok: false; err: PortableError };
 
 /** Settles (and forgets) the call `reply` answers, with its unpacked value or its error; false when none waited. */
@@ -108,6 +114,9 @@ export function settleReply(waiting: Map<number, Waiting>, reply: SettlingReply)
     w.reject(fromPortable(reply.err));
   } else if (reply.packed === 'children') {
     w.resolve(unpackChildren(reply.v as PackedChildrenPage));
+  } else if (reply.packed === 'childrenWithValues') {
+    const { page, values } = reply.v as { page: PackedChildrenPage; values: (string | undefined)[] };
+    w.resolve({ page: unpackChildren(page), values } satisfies ChildrenWithValues);
   } else {
     w.resolve(reply.v);
   }
@@ -126,17 +135,30 @@ export interface PackedChildrenPage {
   next?: string;
 }
 
-/** The reply's value and how it is packed: a children page packed, anything else as it is. */
-export function packReplyValue(m: ForwardedMethod, v: unknown): { v: unknown; packed?: 'children' } {
+/** How a reply's value travels when it is not as it is. */
+export type Packing = 'children' | 'childrenWithValues';
+
+/** The reply's value and how it is packed: a children page packed (also with its values), anything else as it is. */
+export function packReplyValue(m: CallMethod, v: unknown): { v: unknown; packed?: Packing } {
+  if (m === 'childrenWithValues') {
+    const { page, values } = v as ChildrenWithValues;
+    const packed = packChildren(page);
+    return packed ? { v: { page: packed, values }, packed: 'childrenWithValues' } : { v };
+  }
   if (m !== 'children') {
     return { v };
   }
-  const page = v as ChildrenPage;
+  const packed = packChildren(v as ChildrenPage);
+  return packed ? { v: packed, packed: 'children' } : { v };
+}
+
+/** A children page as one string; undefined for a page that holds a key with U+0000. */
+function packChildren(page: ChildrenPage): PackedChildrenPage | undefined {
   const parts: string[] = new Array<string>(page.items.length);
   for (let i = 0; i < page.items.length; i++) {
     const { kind, key } = page.items[i];
     if (key.includes('\0')) {
-      return { v }; // not a valid key, but a file written elsewhere may hold one: sent as it is
+      return undefined; // not a valid key, but a file written elsewhere may hold one: sent as it is
     }
     parts[i] = (kind === 'folder' ? 'f' : 'k') + key;
   }
@@ -144,7 +166,7 @@ export function packReplyValue(m: ForwardedMethod, v: unknown): { v: unknown; pa
   if (page.next !== undefined) {
     packed.next = page.next;
   }
-  return { v: packed, packed: 'children' };
+  return packed;
 }
 
 function unpackChildren(p: PackedChildrenPage): ChildrenPage {

@@ -13,14 +13,16 @@
  *   messages.
  */
 import type { ResourceLimits } from 'node:worker_threads';
+import { CHILDREN_WITH_VALUES } from '../childrenWithValues';
+import type { ChildrenWithValues } from '../childrenWithValues';
 import { describeCause, RegistryError } from '../errors';
-import type { Disposable, RegistryChange, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
+import type { ChildrenOptions, Disposable, RegistryChange, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
 import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, openSqliteRegistry, validateSqliteConfig } from './sqlite';
 import { engineWorkerUnavailable, startEngineWorker } from './sqliteEngineWorker';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { nodeFileSystem } from './sqliteNodeFiles';
-import { fromPortable, settleReply, toPortable } from './sqliteProtocol';
-import type { ForwardedMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
+import { CHILDREN_WITH_VALUES_CALL, fromPortable, settleReply, toPortable } from './sqliteProtocol';
+import type { CallMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
 import type { EngineWorker as Worker } from './sqliteTransport';
 export { sqliteWorkerScript } from './sqliteEngineWorker';
 
@@ -334,7 +336,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
     return new RegistryError('CLOSED', 'The sqlite registry is closed; open it again to use it.');
   }
 
-  private async call<T>(m: ForwardedMethod, a: unknown[]): Promise<T> {
+  private async call<T>(m: CallMethod, a: unknown[]): Promise<T> {
     if (this.closing) {
       throw this.closedError();
     }
@@ -408,6 +410,10 @@ export class SqliteWorkerRegistry implements RegistryStorage {
   }
   children(...a: Parameters<RegistryStorage['children']>): ReturnType<RegistryStorage['children']> {
     return this.call('children', a);
+  }
+  /** A children page and its keys' values in one message each way (childrenWithValues.ts). */
+  [CHILDREN_WITH_VALUES](prefix: string, separator: string, options: ChildrenOptions, valueChars: number | undefined): Promise<ChildrenWithValues> {
+    return this.call(CHILDREN_WITH_VALUES_CALL, [prefix, separator, options, valueChars]);
   }
   count(...a: Parameters<RegistryStorage['count']>): ReturnType<RegistryStorage['count']> {
     return this.call('count', a);
@@ -497,7 +503,7 @@ export class SqliteWorkerRegistry implements RegistryStorage {
 }
 
 /** A value postMessage cannot copy (a function, a symbol): the in-thread registry would reject it as invalid too. */
-function notCloneable(m: ForwardedMethod, err: unknown): RegistryError {
+function notCloneable(m: CallMethod, err: unknown): RegistryError {
   const code = m === 'store' || m === 'storeMany' ? 'INVALID_VALUE' : 'INVALID_KEY';
   return new RegistryError(code, `The arguments of ${m} hold a value that is not plain data (${describeCause(err)}); keys and values must be strings.`, {
     cause: err,

@@ -3,10 +3,11 @@
  * No Node API here: the thread entry (sqliteThread.ts on Node) hands in the port, the function that
  * opens the engine and, unless the files are reached through the proxy, the local file seam.
  */
+import { childrenWithValues } from '../childrenWithValues';
 import { RegistryError } from '../errors';
-import type { RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
+import type { ChildrenOptions, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
-import { batchingSender, FORWARDED_METHODS, fromPortable, packReplyValue, settleReply, toPortable } from './sqliteProtocol';
+import { batchingSender, CHILDREN_WITH_VALUES_CALL, FORWARDED_METHODS, fromPortable, packReplyValue, settleReply, toPortable } from './sqliteProtocol';
 import type { FromEngine, LockGrant, MessagePortLike, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
 
 export interface EngineDeps {
@@ -149,6 +150,10 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
           const r = registry;
           if (!r) {
             throw new RegistryError('UNAVAILABLE', 'The sqlite engine is not open.');
+          }
+          if (msg.m === CHILDREN_WITH_VALUES_CALL) {
+            const [prefix, separator, options, valueChars] = msg.a as [string, string, ChildrenOptions | undefined, number | undefined];
+            return childrenWithValues(r, prefix, separator, options, valueChars);
           }
           if (!(FORWARDED_METHODS as readonly string[]).includes(msg.m)) {
             throw new RegistryError('UNSUPPORTED', `The sqlite engine has no method ${String(msg.m)}.`);

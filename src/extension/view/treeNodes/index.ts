@@ -6,7 +6,7 @@ import type { RegistryNode } from './registryNode';
 
 export { ErrorNode } from './errorNode';
 export { FolderNode } from './folderNode';
-export { KeyNode, previewOf } from './keyNode';
+export { KeyNode, PREVIEW_HEAD, previewOf } from './keyNode';
 export { LoadMoreNode } from './loadMoreNode';
 export { RegistryNode } from './registryNode';
 

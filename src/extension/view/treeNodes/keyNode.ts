@@ -33,9 +33,12 @@ export class KeyNode {
   }
 }
 
+/** A preview of `max` characters is made from at most the first PREVIEW_HEAD * max characters of the value. */
+export const PREVIEW_HEAD = 4;
+
 /** A single-line start of a value, at most `max` characters. */
 export function previewOf(value: string, max: number): string {
-  const head = value.length > max * 4 ? value.slice(0, max * 4) : value;
+  const head = value.length > max * PREVIEW_HEAD ? value.slice(0, max * PREVIEW_HEAD) : value;
   const line = head.replace(/\s+/g, ' ').trim();
   return line.length > max ? line.slice(0, Math.max(1, max - 1)) + '…' : line;
 }
