@@ -130,7 +130,7 @@ export class RegistryStatusBar implements vscode.Disposable {
     const count = s.state === 'connected' && this.count !== undefined && this.countedFor === managed.name ? ` · ${keyCount(this.count)}` : '';
     let icon = '$(database)';
     let stateText = '';
-    this.item.backgroundColor = undefined;
+    let background: string | undefined;
     switch (s.state) {
       case 'idle':
         break;
@@ -145,21 +145,21 @@ export class RegistryStatusBar implements vscode.Disposable {
         if (s.warning) {
           icon = '$(warning)';
           stateText = ` · ${vscode.l10n.t('full')}`;
-          this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+          background = 'statusBarItem.warningBackground';
         }
         break;
       case 'failed':
         icon = '$(error)';
         stateText = ` · ${vscode.l10n.t('failed')}`;
-        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+        background = 'statusBarItem.errorBackground';
         break;
       case 'lost':
         icon = '$(debug-disconnect)';
         stateText = ` · ${vscode.l10n.t('disconnected')}`;
-        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+        background = 'statusBarItem.warningBackground';
         break;
     }
-    this.item.text = `${icon} ${label}${count}${stateText}`;
+    const text = `${icon} ${label}${count}${stateText}`;
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown(`**${vscode.l10n.t('Nautilus Registry')}**: `).appendText(`${label} (${s.state})`).appendMarkdown('\n\n');
     if (s.location) {
@@ -175,10 +175,21 @@ export class RegistryStatusBar implements vscode.Disposable {
       tip.appendText(n).appendMarkdown('\n\n');
     }
     tip.appendMarkdown(vscode.l10n.t('Shows the registry of the selected item or value tab. Click to show the Keys view.'));
-    this.item.tooltip = tip;
-    this.item.accessibilityInformation = { label: `${vscode.l10n.t('Nautilus Registry')}: ${label}${count}${stateText}` };
+    // Each property set is a message to the window, which repaints the item: a status change that
+    // keeps what the item shows (closing an idle registry again, reopening) sends nothing.
+    const shown = JSON.stringify([text, tip.value, background]);
+    if (shown !== this.shown) {
+      this.shown = shown;
+      this.item.text = text;
+      this.item.backgroundColor = background === undefined ? undefined : new vscode.ThemeColor(background);
+      this.item.tooltip = tip;
+      this.item.accessibilityInformation = { label: `${vscode.l10n.t('Nautilus Registry')}: ${label}${count}${stateText}` };
+    }
     void this.publishContext(s);
   }
+
+  /** What the item shows now (text, tooltip, background), to skip a render that changes nothing. */
+  private shown: string | undefined;
 
   /** The context key values last sent to the window: only changed ones are sent (each is a message to the window). */
   private readonly published = new Map<string, unknown>();

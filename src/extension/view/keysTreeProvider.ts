@@ -647,8 +647,16 @@ export class KeysTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       // The description alone is hidden when the view's header merges into the container's title.
       parts.push(vscode.l10n.t('Showing keys that start with "{0}" (Clear Filter to see all).', this.filterPrefix));
     }
-    this.view.message = parts.length > 0 ? parts.join(' ') : undefined;
-    this.view.description = this.filterPrefix !== undefined ? vscode.l10n.t('filter: {0}', this.filterPrefix) : undefined;
+    // Assigned only when they change: each assignment is a message to the window, which then
+    // repaints the view (a status change that keeps the text would repaint it for nothing).
+    const message = parts.length > 0 ? parts.join(' ') : undefined;
+    const description = this.filterPrefix !== undefined ? vscode.l10n.t('filter: {0}', this.filterPrefix) : undefined;
+    if (this.view.message !== message) {
+      this.view.message = message;
+    }
+    if (this.view.description !== description) {
+      this.view.description = description;
+    }
   }
 
   dispose(): void {
