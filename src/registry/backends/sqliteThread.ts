@@ -41,11 +41,10 @@ const GC_LATEST_MS = 10_000;
 /**
  * A full garbage collection of this thread once it is idle after a registry opened or closed: the
  * file image read from disk, or the closed registry's database (each as large as the file), is
- * garbage then, and an idle thread would hold it for a long time. A worker kept for reuse that still
- * held it collected it in the middle of the next open instead (a 25 MiB registry then reopened in
- * 12-41 ms instead of ~10). Not right after open: the caller's first calls (the view's first page
- * and its value previews) come then, and a full collection (tens of ms after a large file) held
- * them up.
+ * garbage then, and an idle thread would hold it for a long time (a worker kept for reuse would
+ * otherwise collect it during the next open). Not right after open: the caller's first calls (the
+ * view's first page and its value previews) come then, and a full collection (tens of ms after a
+ * large file) held them up.
  */
 function collectGarbageWhenIdle(): { collectSoon(): void; busy(): void } | undefined {
   let gc: () => void;
