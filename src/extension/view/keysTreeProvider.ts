@@ -110,12 +110,13 @@ class RegistryTree {
         next = page.next;
       }
     } while (next !== undefined && nodes.length < want);
-    if (folder === FILTER_KEY || max === 0) {
+    if (folder === FILTER_KEY) {
       await this.loadPreviews(nodes, registry);
     }
     return { nodes, next, dirty: false };
   }
 
+  /** Previews of the filtered list's keys (a children page brings its values with it). */
   private async loadPreviews(nodes: readonly ItemNode[], registry: RegistryStorage): Promise<void> {
     const max = this.provider.previewLength;
     const keyNodes = nodes.filter((n): n is KeyNode => n instanceof KeyNode);
