@@ -140,7 +140,7 @@ export type Packing = 'children' | 'childrenWithValues';
 
 /** The reply's value and how it is packed: a children page packed (also with its values), anything else as it is. */
 export function packReplyValue(m: CallMethod, v: unknown): { v: unknown; packed?: Packing } {
-  if (m === 'childrenWithValues') {
+  if (m === CHILDREN_WITH_VALUES_CALL) {
     const { page, values } = v as ChildrenWithValues;
     const packed = packChildren(page);
     return packed ? { v: { page: packed, values }, packed: 'childrenWithValues' } : { v };
