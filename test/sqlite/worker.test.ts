@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { childrenWithValues, openRegistry, RegistryError } from '../../src/registry';
+import { childrenWithValues, listWithValues, openRegistry, RegistryError } from '../../src/registry';
 import type { RegistryChange, RegistryStorage } from '../../src/registry';
 import { setWorkerLimitsForTests, SqliteWorkerRegistry } from '../../src/registry/backends/sqliteProxy';
 import { packReplyValue, settleReply, toPortable } from '../../src/registry/backends/sqliteProtocol';
@@ -42,7 +42,7 @@ describe('sqlite worker thread', function () {
     await expectCode(openRegistry({ backend: 'sqlite', file: path.join(dir, 'a.db'), thread: 'fiber' as 'inline' }), 'INVALID_CONFIG', /thread/);
   });
 
-  it('gives the same children pages (also with their values, in one message) through the worker as in-thread', async () => {
+  it('gives the same children and list pages (also with their values, in one message) through the worker as in-thread', async () => {
     const keys = ['a/b', 'a/c/d', 'a/c/e', 'a/é/🐚', 'a/x y', 'a/', 'a//z', 'b', 'a/c'];
     const worker = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'w.db') });
     const inline = await openRegistry({ backend: 'sqlite', file: path.join(dir, 'i.db'), thread: 'inline' });
@@ -85,6 +85,20 @@ describe('sqlite worker thread', function () {
           for (const [i, item] of got.page.items.entries()) {
             const value = item.kind === 'key' ? await inline.retrieve(item.key) : undefined;
             assert.equal(got.values[i], chars === undefined ? value : value?.slice(0, chars), `the value of ${item.key}`);
+          }
+        }
+      }
+      // The same for a list page (the view's filter).
+      for (const options of [{}, { prefix: 'a/' }, { prefix: 'a/', limit: 2 }, { prefix: 'a/', after: 'a/b' }, { prefix: 'none/' }]) {
+        for (const chars of [undefined, 12]) {
+          sent.length = 0;
+          const got = await listWithValues(worker, options, chars);
+          assert.deepStrictEqual(sent, ['listWithValues'], 'one message to the engine');
+          assert.deepStrictEqual(got, await listWithValues(inline, options, chars), `listWithValues(${JSON.stringify(options)}, ${chars})`);
+          assert.deepStrictEqual(got.page, await inline.list(options));
+          for (const [i, key] of got.page.keys.entries()) {
+            const value = await inline.retrieve(key);
+            assert.equal(got.values[i], chars === undefined ? value : value?.slice(0, chars), `the value of ${key}`);
           }
         }
       }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { MAX_PAGE, RegistryError, childrenWithValues, parentOf } from '../../registry';
+import { MAX_PAGE, RegistryError, childrenWithValues, listWithValues, parentOf } from '../../registry';
 import type { RegistryChange, RegistryStorage } from '../../registry';
 import { keyCount } from '../format';
 import { errorMessage, logger } from '../log';
@@ -88,10 +88,10 @@ class RegistryTree {
     do {
       const limit = Math.min(MAX_PAGE, want - nodes.length);
       if (folder === FILTER_KEY) {
-        const page = await registry.list({ prefix: this.provider.filter ?? '', after: next, limit });
-        for (const k of page.keys) {
-          nodes.push(this.keyNode(k, true));
-        }
+        // With previews: the keys and their values in one call, as for a folder's children.
+        const options = { prefix: this.provider.filter ?? '', after: next, limit };
+        const { page, values } = max > 0 ? await listWithValues(registry, options, PREVIEW_HEAD * max) : { page: await registry.list(options), values: [] };
+        page.keys.forEach((k, i) => nodes.push(this.withPreview(this.keyNode(k, true), values[i], max)));
         next = page.next;
       } else {
         // With previews: the page and its values in one call (one message each way to the sqlite engine's thread).
@@ -101,39 +101,19 @@ class RegistryTree {
           if (item.kind === 'folder') {
             nodes.push(this.folderNode(item.key));
           } else {
-            const n = this.keyNode(item.key, false);
-            const v = values[i];
-            n.preview = v === undefined ? undefined : previewOf(v, max);
-            nodes.push(n);
+            nodes.push(this.withPreview(this.keyNode(item.key, false), values[i], max));
           }
         });
         next = page.next;
       }
     } while (next !== undefined && nodes.length < want);
-    if (folder === FILTER_KEY) {
-      await this.loadPreviews(nodes, registry);
-    }
     return { nodes, next, dirty: false };
   }
 
-  /** Previews of the filtered list's keys (a children page brings its values with it). */
-  private async loadPreviews(nodes: readonly ItemNode[], registry: RegistryStorage): Promise<void> {
-    const max = this.provider.previewLength;
-    const keyNodes = nodes.filter((n): n is KeyNode => n instanceof KeyNode);
-    if (max === 0 || keyNodes.length === 0) {
-      for (const n of keyNodes) {
-        n.preview = undefined;
-      }
-      return;
-    }
-    for (let i = 0; i < keyNodes.length; i += MAX_PAGE) {
-      const slice = keyNodes.slice(i, i + MAX_PAGE);
-      const values = await registry.retrieveMany(slice.map((n) => n.key));
-      slice.forEach((n, j) => {
-        const v = values[j];
-        n.preview = v === undefined ? undefined : previewOf(v, max);
-      });
-    }
+  /** The key's node with the preview of `value` (none when the value is missing or previews are off). */
+  private withPreview(n: KeyNode, value: string | undefined, max: number): KeyNode {
+    n.preview = value === undefined ? undefined : previewOf(value, max);
+    return n;
   }
 
   private onLoaded(folder: string, page: Page<ItemNode>, previous: Page<ItemNode> | undefined): void {

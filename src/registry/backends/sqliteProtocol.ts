@@ -11,7 +11,7 @@
 import { RegistryError } from '../errors';
 import type { RegistryErrorCode } from '../errors';
 import type { ChildItem, ChildrenPage, RegistryChange, RegistryDescription, SqliteConfig } from '../types';
-import type { ChildrenWithValues } from '../childrenWithValues';
+import type { ChildrenWithValues } from '../withValues';
 import { markReplaceUnchanged, replaceLeftUnchanged } from './sqliteFiles';
 
 /** The methods of RegistryStorage that are forwarded as calls. */
@@ -33,10 +33,11 @@ export const FORWARDED_METHODS = [
 ] as const;
 export type ForwardedMethod = (typeof FORWARDED_METHODS)[number];
 
-/** A call the engine answers itself: a children page with its keys' values (childrenWithValues.ts), one message each way. */
+/** Calls the engine answers itself: a page with its keys' values (withValues.ts), one message each way. */
 export const CHILDREN_WITH_VALUES_CALL = 'childrenWithValues';
+export const LIST_WITH_VALUES_CALL = 'listWithValues';
 /** What a call message may name. */
-export type CallMethod = ForwardedMethod | typeof CHILDREN_WITH_VALUES_CALL;
+export type CallMethod = ForwardedMethod | typeof CHILDREN_WITH_VALUES_CALL | typeof LIST_WITH_VALUES_CALL;
 
 /** The sqlite config without what cannot cross a thread boundary (the logger, a file-system object). */
 export type PortableSqliteConfig = Omit<SqliteConfig, 'logger' | 'fileSystem'>;

@@ -13,15 +13,15 @@
  *   messages.
  */
 import type { ResourceLimits } from 'node:worker_threads';
-import { CHILDREN_WITH_VALUES } from '../childrenWithValues';
-import type { ChildrenWithValues } from '../childrenWithValues';
+import { CHILDREN_WITH_VALUES, LIST_WITH_VALUES } from '../withValues';
+import type { ChildrenWithValues, ListWithValues } from '../withValues';
 import { describeCause, RegistryError } from '../errors';
-import type { ChildrenOptions, Disposable, RegistryChange, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
+import type { ChildrenOptions, Disposable, ListOptions, RegistryChange, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
 import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SUFFIX, openSqliteRegistry, validateSqliteConfig } from './sqlite';
 import { engineWorkerUnavailable, startEngineWorker } from './sqliteEngineWorker';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { nodeFileSystem } from './sqliteNodeFiles';
-import { CHILDREN_WITH_VALUES_CALL, fromPortable, settleReply, toPortable } from './sqliteProtocol';
+import { CHILDREN_WITH_VALUES_CALL, fromPortable, LIST_WITH_VALUES_CALL, settleReply, toPortable } from './sqliteProtocol';
 import type { CallMethod, FromEngine, LockGrant, PortableSqliteConfig, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
 import type { EngineWorker as Worker } from './sqliteTransport';
 export { sqliteWorkerScript } from './sqliteEngineWorker';
@@ -411,9 +411,13 @@ export class SqliteWorkerRegistry implements RegistryStorage {
   children(...a: Parameters<RegistryStorage['children']>): ReturnType<RegistryStorage['children']> {
     return this.call('children', a);
   }
-  /** A children page and its keys' values in one message each way (childrenWithValues.ts). */
+  /** A children page and its keys' values in one message each way (withValues.ts). */
   [CHILDREN_WITH_VALUES](prefix: string, separator: string, options: ChildrenOptions, valueChars: number | undefined): Promise<ChildrenWithValues> {
     return this.call(CHILDREN_WITH_VALUES_CALL, [prefix, separator, options, valueChars]);
+  }
+  /** A list page and its keys' values in one message each way (withValues.ts). */
+  [LIST_WITH_VALUES](options: ListOptions, valueChars: number | undefined): Promise<ListWithValues> {
+    return this.call(LIST_WITH_VALUES_CALL, [options, valueChars]);
   }
   count(...a: Parameters<RegistryStorage['count']>): ReturnType<RegistryStorage['count']> {
     return this.call('count', a);

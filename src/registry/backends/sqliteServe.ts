@@ -3,11 +3,11 @@
  * No Node API here: the thread entry (sqliteThread.ts on Node) hands in the port, the function that
  * opens the engine and, unless the files are reached through the proxy, the local file seam.
  */
-import { childrenWithValues } from '../childrenWithValues';
+import { childrenWithValues, listWithValues } from '../withValues';
 import { RegistryError } from '../errors';
-import type { ChildrenOptions, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
+import type { ChildrenOptions, ListOptions, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
-import { batchingSender, CHILDREN_WITH_VALUES_CALL, FORWARDED_METHODS, fromPortable, packReplyValue, settleReply, toPortable } from './sqliteProtocol';
+import { batchingSender, CHILDREN_WITH_VALUES_CALL, FORWARDED_METHODS, LIST_WITH_VALUES_CALL, fromPortable, packReplyValue, settleReply, toPortable } from './sqliteProtocol';
 import type { FromEngine, LockGrant, MessagePortLike, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
 
 export interface EngineDeps {
@@ -154,6 +154,10 @@ export function serveSqlite(port: MessagePortLike<ToEngine, FromEngine>, deps: E
           if (msg.m === CHILDREN_WITH_VALUES_CALL) {
             const [prefix, separator, options, valueChars] = msg.a as [string, string, ChildrenOptions | undefined, number | undefined];
             return childrenWithValues(r, prefix, separator, options, valueChars);
+          }
+          if (msg.m === LIST_WITH_VALUES_CALL) {
+            const [options, valueChars] = msg.a as [ListOptions | undefined, number | undefined];
+            return listWithValues(r, options, valueChars);
           }
           if (!(FORWARDED_METHODS as readonly string[]).includes(msg.m)) {
             throw new RegistryError('UNSUPPORTED', `The sqlite engine has no method ${String(msg.m)}.`);
