@@ -164,11 +164,17 @@ function measureCalls(file, file2, n) {
     const log = file + '.append-floor';
     const fd = fs.openSync(log, 'a');
     const buf = Buffer.alloc(Buffer.byteLength(keyFor(0) + valueFor(0)) + 32, 120);
-    // The floor of any call through a worker: an empty message to a thread that only echoes it.
+    // The floor of any call through a worker: an empty message to a thread that only echoes it; and
+    // of a durable store through a worker: a message to a thread that appends and fdatasyncs (as the
+    // floor does, to a file of its own) before it echoes, with no database work at all.
     const { Worker } = require('node:worker_threads');
-    const echo = new Worker("require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m))", { eval: true });
+    const echo = new Worker(\`const { parentPort, workerData } = require('node:worker_threads'); const fs = require('node:fs');
+      const fd = fs.openSync(workerData.log, 'a'); const buf = Buffer.alloc(workerData.bytes, 120);
+      parentPort.on('message', (m) => { if (m.sync) { fs.writeSync(fd, buf); fs.fdatasyncSync(fd); } parentPort.postMessage(m); });\`,
+      { eval: true, workerData: { log: log + '.thread', bytes: buf.length } });
     let echoId = 0;
-    const bareRoundTrip = () => new Promise((resolve) => { echo.once('message', resolve); echo.postMessage({ t: 'call', id: echoId++ }); });
+    const roundTrip = (sync) => new Promise((resolve) => { echo.once('message', resolve); echo.postMessage({ t: 'call', id: echoId++, sync }); });
+    const bareRoundTrip = () => roundTrip(false);
     await bareRoundTrip();
     const ops = {
       children: (r) => r.children('bench/', '/', { limit: 100 }),
@@ -187,13 +193,14 @@ function measureCalls(file, file2, n) {
       }
       await window('floor', () => { fs.writeSync(fd, buf); fs.fdatasyncSync(fd); });
       await window('hop', bareRoundTrip);
+      await window('hopSync', () => roundTrip(true));
     }
     await echo.terminate();
-    fs.closeSync(fd); fs.rmSync(log);
+    fs.closeSync(fd); fs.rmSync(log); fs.rmSync(log + '.thread');
     for (const r of Object.values(engines)) await r.close();
     const rate = (k) => count[k] * 1000 / time[k];
     report({ inline: { children: rate('children.inline'), many: rate('many.inline'), store: rate('store.inline') },
-      worker: { children: rate('children.worker'), many: rate('many.worker'), store: rate('store.worker') }, appendFloor: rate('floor'), hop: rate('hop') });`,
+      worker: { children: rate('children.worker'), many: rate('many.worker'), store: rate('store.worker') }, appendFloor: rate('floor'), hop: rate('hop'), hopSync: rate('hopSync') });`,
     file,
   );
 }
@@ -229,12 +236,14 @@ export async function run(results, sizes) {
       results.add('sqlite', 'store (durable) via worker', n, calls.worker.store, calls.appendFloor, 'append+fdatasync');
       results.add('sqlite', 'store (durable) in-thread', n, calls.inline.store, calls.appendFloor, 'append+fdatasync');
       results.add('sqlite', 'bare thread round trip', n, calls.hop, undefined, undefined, 'round trips/s');
+      results.add('sqlite', 'thread round trip + append+fdatasync', n, calls.hopSync, calls.appendFloor, 'append+fdatasync');
       const us = (perSec) => 1e6 / perSec;
       results.note(
         `worker: at ${n.toLocaleString('en-US')} keys a call through the worker costs more than in-thread by: children page ${(us(calls.worker.children) - us(calls.inline.children)).toFixed(0)} µs` +
           ` (in-thread ${us(calls.inline.children).toFixed(0)} µs), 200-key retrieveMany ${(us(calls.worker.many) - us(calls.inline.many)).toFixed(0)} µs (in-thread ${us(calls.inline.many).toFixed(0)} µs),` +
           ` durable store ${(us(calls.worker.store) - us(calls.inline.store)).toFixed(0)} µs; an empty message to a thread and back costs ${us(calls.hop).toFixed(0)} µs in the same windows.` +
-          ` 1.5x needs an in-thread call of at least 2x that round trip; a durable store at 0.5x the floor (${us(calls.appendFloor).toFixed(0)} µs per append+fdatasync) leaves ${us(calls.appendFloor).toFixed(0)} µs for the round trip and the engine's work together`,
+          ` 1.5x needs an in-thread call of at least 2x that round trip; a durable store at 0.5x the floor (${us(calls.appendFloor).toFixed(0)} µs per append+fdatasync) leaves ${us(calls.appendFloor).toFixed(0)} µs for the round trip and the engine's work together.` +
+          ` A message to a thread that appends, fdatasyncs and answers, with no database work, took ${us(calls.hopSync).toFixed(0)} µs (${(calls.hopSync / calls.appendFloor).toFixed(2)}x the floor): it leaves ${(2 * us(calls.appendFloor) - us(calls.hopSync)).toFixed(0)} µs for the engine's work on a store at 0.5x`,
       );
 
       const openInline = measureOpen(copyOf(cached, work), 'inline');
