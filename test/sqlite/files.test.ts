@@ -22,7 +22,10 @@ import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import { openRegistry } from '../../src/registry';
 import type { RegistryError, RegistryStorage, SqliteConfig } from '../../src/registry';
+import { imageForSqlJs } from '../../src/registry/backends/sqlite';
+import { isHandedOver, markHandedOver } from '../../src/registry/backends/sqliteFiles';
 import { encodeRecord, parseJournal } from '../../src/registry/backends/sqliteJournal';
+import { nodeFileSystem } from '../../src/registry/backends/sqliteNodeFiles';
 import { expectCode } from '../conformance/suite';
 
 const HOLDER = path.join(__dirname, 'fixtures', 'holder.js');
@@ -422,6 +425,31 @@ describe('sqlite files', function () {
       assert.deepEqual(readdirSync(dir).sort(), ['registry.db', 'registry.db.nautilus-lock', 'registry.db.nautilus-log']);
       await r.close();
       assert.deepEqual(readdirSync(dir), ['registry.db']);
+    });
+  });
+
+  describe('the file image handed to sql.js', () => {
+    it('becomes the database without a copy when the seam let go of it (markHandedOver), and is copied when it did not', async () => {
+      const SQL = await initSqlJs();
+      const source = new SQL.Database();
+      source.run("CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('before')");
+      const image = source.export();
+      source.close();
+      for (const handedOver of [false, true]) {
+        const bytes = handedOver ? markHandedOver(image.slice()) : image.slice();
+        const db = new SQL.Database(imageForSqlJs(bytes));
+        db.run("UPDATE t SET v = 'after'");
+        assert.equal(String(db.exec('SELECT v FROM t')[0].values[0][0]), 'after');
+        db.close();
+        // sql.js writes its pages into the image it owns, and leaves alone the one it copied.
+        assert.equal(Buffer.from(bytes).equals(Buffer.from(image)), !handedOver, handedOver ? 'sql.js copied an image it could own' : 'sql.js wrote into an image the seam still holds');
+      }
+    });
+
+    it("Node's file seam hands over what it reads", async () => {
+      writeFileSync(file, 'x');
+      const bytes = await nodeFileSystem().read(file);
+      assert.ok(bytes && isHandedOver(bytes));
     });
   });
 

@@ -7,7 +7,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeCause, RegistryError } from '../errors';
-import { markReplaceUnchanged } from './sqliteFiles';
+import { markHandedOver, markReplaceUnchanged } from './sqliteFiles';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { acquireLock } from './sqliteLock';
 import type { LockInfo, LockPrimitives } from './sqliteLock';
@@ -255,7 +255,8 @@ export async function readWhole(file: string, chunkBytes = 64 * 1024 * 1024): Pr
 export function nodeFileSystem(): RegistryFileSystem {
   return {
     async read(file) {
-      return readWhole(file);
+      const bytes = await readWhole(file);
+      return bytes && markHandedOver(bytes); // read for this call alone: the caller may keep or move it
     },
 
     async openAppender(file) {

@@ -6,6 +6,7 @@
 import { childrenWithValues, listWithValues } from '../withValues';
 import { RegistryError } from '../errors';
 import type { ChildrenOptions, ListOptions, RegistryDescription, RegistryLogger, RegistryStorage, SqliteConfig } from '../types';
+import { markHandedOver } from './sqliteFiles';
 import type { FileAppender, FileLock, RegistryFileSystem } from './sqliteFiles';
 import { batchingSender, CHILDREN_WITH_VALUES_CALL, FORWARDED_METHODS, LIST_WITH_VALUES_CALL, fromPortable, packReplyValue, settleReply, toPortable } from './sqliteProtocol';
 import type { FromEngine, LockGrant, MessagePortLike, RemoteFsOp, ToEngine, Waiting } from './sqliteProtocol';
@@ -45,7 +46,11 @@ function remoteFiles(request: (req: RemoteFsOp) => Promise<unknown>): RegistryFi
     throw new RegistryError('UNAVAILABLE', 'The lock is taken by the registry proxy.');
   };
   return {
-    read: async (path) => (await request({ op: 'read', path })) as Uint8Array | undefined,
+    read: async (path) => {
+      // A message's bytes are this thread's own (copied or moved here): nobody else holds them.
+      const bytes = (await request({ op: 'read', path })) as Uint8Array | undefined;
+      return bytes && markHandedOver(bytes);
+    },
     openAppender: async (path): Promise<FileAppender> => {
       const handle = (await request({ op: 'openAppender', path })) as number;
       return {
