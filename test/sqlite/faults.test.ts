@@ -278,7 +278,7 @@ describe('sqlite faults (issue 8)', function () {
       await again.close();
     });
 
-    it('the Node seam reads files in chunks (readFile stops at 2 GiB): whole, across chunk edges, missing, grown after stat', async () => {
+    it('the Node seam reads files in chunks (readFile stops at 2 GiB): whole, across chunk edges, in one lane or two, missing, grown after stat', async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'nautilus-read-'));
       try {
         const f = path.join(dir, 'data');
@@ -286,10 +286,13 @@ describe('sqlite faults (issue 8)', function () {
         writeFileSync(f, bytes);
         for (const chunk of [1, 4096, 99_999, 100_003, 1 << 20]) {
           assert.deepEqual(Buffer.from((await readWhole(f, chunk === 1 ? 7 : chunk))!), Buffer.from(bytes), `chunks of ${chunk}`);
+          // two reads at once, each into its half (an odd length: the halves differ by a byte)
+          assert.deepEqual(Buffer.from((await readWhole(f, chunk === 1 ? 7 : chunk, 1))!), Buffer.from(bytes), `two lanes, chunks of ${chunk}`);
         }
         assert.equal(await readWhole(path.join(dir, 'missing')), undefined);
         appendFileSync(f, 'tail');
         assert.equal((await readWhole(f, 4096))!.length, bytes.length + 4);
+        assert.deepEqual(Buffer.from((await readWhole(f, 4096, 1))!), readFileSync(f));
         assert.deepEqual(Buffer.from((await readWhole(f))!), readFileSync(f));
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -216,39 +216,55 @@ async function takeLock(lockPath: string, timeoutMs: number): Promise<FileLock> 
 /**
  * A whole file read in chunks, or undefined when it does not exist. Unlike readFile (which stops
  * at 2 GiB) it reads any file that fits in one Uint8Array, so every journal can be read back.
+ * A file of `twoLanesFrom` bytes or more is read by two reads at once, each into its half: filling
+ * memory the process has not touched yet is what a large read costs (on this project's VM 246 MiB
+ * took 0.85 s from one read and 0.48 s from two).
  */
-export async function readWhole(file: string, chunkBytes = 64 * 1024 * 1024): Promise<Uint8Array | undefined> {
+export async function readWhole(file: string, chunkBytes = 64 * 1024 * 1024, twoLanesFrom = 8 * 1024 * 1024): Promise<Uint8Array | undefined> {
   const fh = await openIfExists(file);
   if (!fh) {
     return undefined;
   }
   try {
     let out = new Uint8Array((await fh.stat()).size);
-    let at = 0;
+    const lanes = out.length >= twoLanesFrom ? 2 : 1;
+    const laneBytes = Math.ceil(out.length / lanes);
+    const ends = Array.from({ length: lanes }, (_, i) => Math.min(out.length, (i + 1) * laneBytes));
+    const reached = await Promise.all(ends.map((end, i) => readRange(fh, out, i * laneBytes, end, chunkBytes)));
+    const short = reached.findIndex((at, i) => at < ends[i]);
+    if (short >= 0) {
+      return out.subarray(0, reached[short]); // it shrank meanwhile
+    }
+    let at = out.length;
     for (;;) {
-      if (at === out.length) {
-        // The file may have grown since stat: look for more.
-        const more = new Uint8Array(Math.max(1, Math.min(chunkBytes, 64 * 1024)));
-        const { bytesRead } = await fh.read(more, 0, more.length, at);
-        if (bytesRead === 0) {
-          return out;
-        }
-        const grown = new Uint8Array(at + bytesRead);
-        grown.set(out);
-        grown.set(more.subarray(0, bytesRead), at);
-        out = grown;
-        at += bytesRead;
-        continue;
-      }
-      const { bytesRead } = await fh.read(out, at, Math.min(chunkBytes, out.length - at), at);
+      // The file may have grown since stat: look for more.
+      const more = new Uint8Array(Math.max(1, Math.min(chunkBytes, 64 * 1024)));
+      const { bytesRead } = await fh.read(more, 0, more.length, at);
       if (bytesRead === 0) {
-        return out.subarray(0, at); // it shrank meanwhile
+        return out;
       }
+      const grown = new Uint8Array(at + bytesRead);
+      grown.set(out);
+      grown.set(more.subarray(0, bytesRead), at);
+      out = grown;
       at += bytesRead;
     }
   } finally {
     await fh.close();
   }
+}
+
+/** Reads bytes [from, to) of the file into `out` at the same offsets; returns where it stopped (before `to` if the file ended). */
+async function readRange(fh: FileHandle, out: Uint8Array, from: number, to: number, chunkBytes: number): Promise<number> {
+  let at = from;
+  while (at < to) {
+    const { bytesRead } = await fh.read(out, at, Math.min(chunkBytes, to - at), at);
+    if (bytesRead === 0) {
+      break;
+    }
+    at += bytesRead;
+  }
+  return at;
 }
 
 /** The seam over Node's fs. */
