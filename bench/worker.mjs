@@ -212,7 +212,7 @@ function measureMemory(file) {
     const before = use();
     const r = await openRegistry({ backend: 'sqlite', file });
     await r.count();
-    await new Promise((res) => setTimeout(res, 2000)); // the worker lets go of what it read
+    await new Promise((res) => setTimeout(res, 2000)); // the worker lets go of what the open read and no longer needs (the journal)
     const after = use();
     await r.close();
     report({ bytes: after - before });`,

@@ -73,7 +73,8 @@ const handedOver = new WeakSet<Uint8Array>();
 
 /**
  * Marks bytes a seam returned that it keeps no reference to (e.g. a file image just read): the
- * receiver may move their buffer to another thread instead of copying it. Returns the bytes.
+ * receiver may move their buffer to another thread instead of copying it, or keep and change them
+ * (sqlite.ts gives a handed-over database image to sql.js as its own). Returns the bytes.
  */
 export function markHandedOver(bytes: Uint8Array): Uint8Array {
   handedOver.add(bytes);

@@ -15,7 +15,7 @@ export interface EngineDeps {
   open(config: SqliteConfig): Promise<RegistryStorage>;
   /** The file seam of this thread; absent where the engine can only reach files through the proxy. */
   localFiles?: () => RegistryFileSystem;
-  /** Called once a registry is open, e.g. to let go of the file image that was read (a garbage collection). */
+  /** Called once a registry is open, e.g. to let go of what the open read and no longer needs, such as the journal (a garbage collection). */
   afterOpen?: () => void;
   /** Called once a registry is closed, e.g. to let go of its database before the thread is reused. */
   afterClose?: () => void;

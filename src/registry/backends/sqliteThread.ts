@@ -39,9 +39,9 @@ const GC_IDLE_MS = 300;
 const GC_LATEST_MS = 10_000;
 
 /**
- * A full garbage collection of this thread once it is idle after a registry opened or closed: the
- * file image read from disk, or the closed registry's database (each as large as the file), is
- * garbage then, and an idle thread would hold it for a long time (a worker kept for reuse would
+ * A full garbage collection of this thread once it is idle after a registry opened or closed: what
+ * the open read besides the database image (which sql.js keeps as its own: the journal, up to
+ * maxJournalBytes), or the closed registry's database (as large as the file), is garbage then, and an idle thread would hold it for a long time (a worker kept for reuse would
  * otherwise collect it during the next open). Not right after open: the caller's first calls (the
  * view's first page and its value previews) come then, and a full collection (tens of ms after a
  * large file) held them up.
